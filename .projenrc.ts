@@ -1,0 +1,127 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { awscdk, javascript } from 'projen';
+import { UpdateSnapshot } from 'projen/lib/javascript';
+
+const cdkVersion = '2.257.0';
+// The Lambda runtime provides the AWS SDK v3; handlers bundle everything else.
+const handlerTarget = 'node22';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-certificates',
+  description:
+    'AWS CDK constructs that declare certificates where AWS keeps them: IAM server certificates, DMS certificates, ACM Private CA hierarchies, Lightsail certificates and Alibaba Cloud KMS certificates.',
+  author: 'cdk-certificates maintainers',
+  authorAddress: 'maintainers@cdk-certificates.dev',
+  repositoryUrl: 'https://github.com/cdk-certificates/cdk-certificates.git',
+  keywords: ['cdk', 'aws-cdk', 'certificates', 'iam', 'acm-pca', 'private-ca', 'dms', 'lightsail', 'alibaba', 'x509'],
+  defaultReleaseBranch: 'main',
+  cdkVersion,
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~6.0.0',
+  typescriptVersion: '~6.0.0',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  github: false,
+  release: false,
+  depsUpgrade: false,
+  sampleCode: false,
+  stability: 'experimental',
+  minNodeVersion: '20.0.0',
+  lambdaAutoDiscover: false,
+  publishToPypi: {
+    distName: 'cdk-certificates',
+    module: 'cdk_certificates',
+  },
+  devDeps: [
+    `@aws-sdk/client-iam@^3`,
+    `@aws-sdk/client-secrets-manager@^3`,
+    `@aws-sdk/client-ssm@^3`,
+    `@aws-sdk/client-s3@^3`,
+    `@aws-sdk/client-database-migration-service@^3`,
+    `@aws-sdk/client-lightsail@^3`,
+    // The registry here serves no newer ACM PCA client; handlers use the runtime's SDK anyway.
+    '@aws-sdk/client-acm-pca@3.523.0',
+    '@alicloud/openapi-client@^0.4.15',
+    '@peculiar/x509@2.2.0',
+    '@types/aws-lambda@^8',
+    '@aws-cdk/aws-service-spec',
+    'aws-sdk-client-mock@^4.1.0',
+    'cdk-nag@^3.0.2',
+    'aws-cdk@^2.1148.0',
+    'esbuild@^0.28.2',
+  ],
+  jestOptions: {
+    updateSnapshot: UpdateSnapshot.NEVER,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testTimeout: 60_000,
+      coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
+    },
+  },
+  tsconfigDev: {
+    include: ['lambda/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts', 'scripts/**/*.ts'],
+    compilerOptions: {
+      lib: ['es2022', 'dom'],
+    },
+  },
+  eslintOptions: {
+    dirs: ['src', 'lambda', 'examples', 'bench'],
+    devdirs: ['test', 'build-tools', 'projenrc', 'scripts'],
+  },
+  gitignore: ['/cdk.out', '/examples/cdk.out', '/assets', '/bench/results', '/.jsii.tabl.json', '/dist/rosetta'],
+});
+
+for (const pattern of ['/lambda/', '/bench/', '/examples/', '/scripts/', '/cdk.out/', '/.ci/']) {
+  project.addPackageIgnore(pattern);
+}
+// The handler bundles ship in the npm tarball (and so in the Python wheel).
+project.npmignore?.include('/assets/');
+
+// Every lambda/<name>/index.ts becomes assets/lambda/<name>/index/index.js.
+const lambdaDir = path.join(__dirname, 'lambda');
+for (const name of fs.existsSync(lambdaDir) ? fs.readdirSync(lambdaDir).sort() : []) {
+  if (fs.existsSync(path.join(lambdaDir, name, 'index.ts'))) {
+    project.bundler.addBundle(`lambda/${name}/index.ts`, {
+      platform: 'node',
+      target: handlerTarget,
+      externals: ['@aws-sdk/*'],
+      outfile: 'index.js',
+      sourcemap: false,
+      minify: true,
+    });
+  }
+}
+
+// Tests load the handler bundles from assets/, exactly as a published package does.
+project.testTask.prependSpawn(project.bundler.bundleTask);
+
+const cdkEnv = {
+  CDK_DISABLE_VERSION_CHECK: '1',
+  AWS_EC2_METADATA_DISABLED: 'true',
+  CDK_DISABLE_CLI_TELEMETRY: 'true',
+};
+
+const example = project.addTask('example', {
+  description: 'Synthesize the example app into cdk.out/ (no AWS account, network or Docker) and print a summary',
+  env: cdkEnv,
+});
+example.spawn(project.bundler.bundleTask);
+example.exec('cdk synth --app "ts-node --prefer-ts-exts examples/app.ts" --output cdk.out --quiet --no-notices --no-version-reporting');
+example.exec('ts-node --prefer-ts-exts scripts/summarize-assembly.ts cdk.out');
+
+const bench = project.addTask('bench', {
+  description: 'Run the synth and handler benchmark and print a table',
+});
+bench.spawn(project.bundler.bundleTask);
+bench.exec('node --expose-gc -r ts-node/register/transpile-only bench/bench.ts');
+
+// jsii-pacmak's Python target pip-installs pinned build tools the registry here cannot serve:
+// generate the Python sources only, then build the wheel and sdist with Debian's python3-build.
+const packagePython = project.tasks.tryFind('package:python');
+if (packagePython) {
+  packagePython.reset();
+  packagePython.exec('bash scripts/package-python.sh');
+}
+
+project.synth();

@@ -1,0 +1,41 @@
+/**
+ * Where a handler reads certificate material from at deploy time.
+ *
+ * Shared with the handlers by `import type`; every value is a string because CloudFormation
+ * passes custom-resource properties as strings. A private key is never `inline`.
+ */
+export type MaterialSource =
+  | InlineMaterialSource
+  | SecretMaterialSource
+  | SsmMaterialSource
+  | S3MaterialSource;
+
+/** Public PEM text carried in the template (certificates and chains only). */
+export interface InlineMaterialSource {
+  readonly kind: 'inline';
+  readonly value: string;
+}
+
+/** A Secrets Manager secret, whole or one field of its JSON. */
+export interface SecretMaterialSource {
+  readonly kind: 'secret';
+  /** Secret ARN (or name). */
+  readonly secretId: string;
+  /** JSON field to take; absent means the whole SecretString. */
+  readonly jsonField?: string;
+}
+
+/** An SSM parameter (String, or SecureString read with decryption). */
+export interface SsmMaterialSource {
+  readonly kind: 'ssm';
+  readonly parameterName: string;
+  /** 'true' for SecureString parameters. */
+  readonly withDecryption: 'true' | 'false';
+}
+
+/** An S3 object read as bytes (Oracle wallets). */
+export interface S3MaterialSource {
+  readonly kind: 's3';
+  readonly bucket: string;
+  readonly key: string;
+}
