@@ -1,0 +1,134 @@
+import * as path from 'path';
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+
+/** The folder that holds the bundled handlers, in the source tree and in the npm package alike. */
+export const HANDLER_ASSETS_DIR = path.join(__dirname, '..', '..', 'assets', 'lambda');
+
+export interface HandlerProviderProps {
+  /** Folder of the handler under `lambda/` (and `assets/lambda/`), e.g. `server-certificate`. */
+  readonly handlerName: string;
+  /** Description of the handler function. */
+  readonly description: string;
+  /**
+   * Timeout of each handler invocation.
+   * @default Duration.minutes(5)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Whether the handler module exports `isComplete`, polled by the Provider framework.
+   * @default false
+   */
+  readonly isComplete?: boolean;
+  /** @default Duration.seconds(10) */
+  readonly queryInterval?: Duration;
+  /** @default Duration.minutes(30) */
+  readonly totalTimeout?: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /**
+   * Network placement of the handler functions; providers with different VPCs are distinct.
+   * @default - not in a VPC
+   */
+  readonly vpc?: ec2.IVpc;
+  /** @default - the VPC's private subnets */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+}
+
+/**
+ * One handler function (plus the Provider framework's own) per stack and handler kind, whatever
+ * the number of resources it serves. Each kind has its own role with only its own permissions.
+ */
+export class HandlerProvider extends Construct {
+  /** Returns the stack's provider for this handler kind, creating it on first use. */
+  public static getOrCreate(scope: Construct, props: HandlerProviderProps): HandlerProvider {
+    const stack = Stack.of(scope);
+    const id = `CdkCertificates${pascal(props.handlerName)}Provider${props.vpc ? `-${props.vpc.node.addr}` : ''}`;
+    const existing = stack.node.tryFindChild(id);
+    if (existing instanceof HandlerProvider) {
+      return existing;
+    }
+    return new HandlerProvider(stack, id, props);
+  }
+
+  /** The function that runs `onEvent`. */
+  public readonly onEventFunction: lambda.Function;
+  /** The function that runs `isComplete`, when the handler waits. */
+  public readonly isCompleteFunction?: lambda.Function;
+  /** The role shared by the handler functions. */
+  public readonly role: iam.Role;
+  /** The service token to give custom resources. */
+  public readonly serviceToken: string;
+
+  private constructor(scope: Construct, id: string, props: HandlerProviderProps) {
+    super(scope, id);
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `cdk-certificates ${props.handlerName} handler`,
+    });
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+    });
+    logGroup.grantWrite(this.role);
+    if (props.vpc) {
+      this.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
+    }
+
+    const code = lambda.Code.fromAsset(path.join(HANDLER_ASSETS_DIR, props.handlerName, 'index'));
+    const common: Omit<lambda.FunctionProps, 'handler'> = {
+      code,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      timeout: props.timeout ?? Duration.minutes(5),
+      memorySize: props.memorySize ?? 256,
+      role: this.role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      vpc: props.vpc,
+      vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
+    };
+    this.onEventFunction = new lambda.Function(this, 'OnEvent', {
+      ...common,
+      handler: 'index.onEvent',
+      description: props.description,
+    });
+    if (props.isComplete) {
+      this.isCompleteFunction = new lambda.Function(this, 'IsComplete', {
+        ...common,
+        handler: 'index.isComplete',
+        description: `${props.description} (completion check)`,
+      });
+    }
+
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: this.onEventFunction,
+      isCompleteHandler: this.isCompleteFunction,
+      queryInterval: props.isComplete ? props.queryInterval ?? Duration.seconds(10) : undefined,
+      totalTimeout: props.isComplete ? props.totalTimeout ?? Duration.minutes(30) : undefined,
+      logGroup: new logs.LogGroup(this, 'FrameworkLogs', { retention: logs.RetentionDays.ONE_YEAR }),
+      vpc: props.vpc,
+      vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
+    });
+    this.serviceToken = provider.serviceToken;
+  }
+
+  /** The principal to grant access to material and service APIs. */
+  public get grantPrincipal(): iam.IPrincipal {
+    return this.role;
+  }
+
+  /** Adds a statement to the handler role; identical statements are merged by the policy document. */
+  public addToRolePolicy(statement: iam.PolicyStatement): void {
+    this.role.addToPrincipalPolicy(statement);
+  }
+}
+
+function pascal(name: string): string {
+  return name.split(/[^a-zA-Z0-9]/).filter(Boolean).map(p => p[0].toUpperCase() + p.slice(1)).join('');
+}

@@ -1,0 +1,72 @@
+import { Annotations } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+import { CertificateInputError } from './errors';
+import {
+  CertificateCheckError,
+  CertificateSummary,
+  checkCertificateBody,
+  checkCertificateChain,
+} from './x509-checks';
+import type { CertificatePem } from '../certificate-material';
+
+/** Warning id users acknowledge with `Annotations.of(scope).acknowledgeWarning(...)`. */
+export const EXPIRING_SOON_WARNING = 'cdk-certificates:certificateExpiresSoon';
+
+export interface SynthCheckOptions {
+  /** The certificate the chain must issue (a body), when checking a chain. */
+  readonly leaf?: CertificatePem;
+  /** @default 30 */
+  readonly expiryWarningDays?: number;
+}
+
+/**
+ * Runs the library's X.509 checks on a single certificate whose PEM is known at synth.
+ * Errors become one CertificateInputError naming `property`; expiry within the warning window
+ * becomes an acknowledgeable warning. Returns undefined when the PEM is only known at deploy.
+ */
+export function checkCertificateAtSynth(
+  scope: IConstruct,
+  property: string,
+  pem: CertificatePem,
+  options: SynthCheckOptions = {},
+): CertificateSummary[] | undefined {
+  return runCheck(scope, property, pem, text => checkCertificateBody(text, property, { expiryWarningDays: options.expiryWarningDays }));
+}
+
+/**
+ * Runs the chain checks (order leaf-to-root, each signed by the next, no leaf inside, none
+ * expired) on a chain whose PEM is known at synth, against the leaf when that is known too.
+ */
+export function checkChainAtSynth(
+  scope: IConstruct,
+  property: string,
+  pem: CertificatePem,
+  options: SynthCheckOptions = {},
+): CertificateSummary[] | undefined {
+  return runCheck(scope, property, pem, text =>
+    checkCertificateChain(text, property, options.leaf?.pemText, { expiryWarningDays: options.expiryWarningDays }));
+}
+
+function runCheck(
+  scope: IConstruct,
+  property: string,
+  pem: CertificatePem,
+  check: (text: string) => { certificates: CertificateSummary[]; warnings: string[] },
+): CertificateSummary[] | undefined {
+  const text = pem.pemText;
+  if (text === undefined) {
+    return undefined;
+  }
+  try {
+    const result = check(text);
+    for (const warning of result.warnings) {
+      Annotations.of(scope).addWarningV2(EXPIRING_SOON_WARNING, warning);
+    }
+    return result.certificates;
+  } catch (e) {
+    if (e instanceof CertificateCheckError) {
+      throw new CertificateInputError(e.property, e.rule, scope);
+    }
+    throw e;
+  }
+}
