@@ -30,7 +30,7 @@ export function checkCertificateAtSynth(
   pem: CertificatePem,
   options: SynthCheckOptions = {},
 ): CertificateSummary[] | undefined {
-  return runCheck(scope, property, pem, text => checkCertificateBody(text, property, { expiryWarningDays: options.expiryWarningDays }));
+  return runCheck(scope, pem, text => checkCertificateBody(text, property, { expiryWarningDays: options.expiryWarningDays }));
 }
 
 /**
@@ -43,13 +43,12 @@ export function checkChainAtSynth(
   pem: CertificatePem,
   options: SynthCheckOptions = {},
 ): CertificateSummary[] | undefined {
-  return runCheck(scope, property, pem, text =>
+  return runCheck(scope, pem, text =>
     checkCertificateChain(text, property, options.leaf?.pemText, { expiryWarningDays: options.expiryWarningDays }));
 }
 
 function runCheck(
   scope: IConstruct,
-  property: string,
   pem: CertificatePem,
   check: (text: string) => { certificates: CertificateSummary[]; warnings: string[] },
 ): CertificateSummary[] | undefined {

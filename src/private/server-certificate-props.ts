@@ -1,0 +1,68 @@
+import type { MaterialSource } from './material-source';
+
+/** `Custom::ServerCertificate` properties: the contract between the construct and its handler. */
+export interface ServerCertificateHandlerProps {
+  readonly CertificateBody: MaterialSource;
+  readonly PrivateKey: MaterialSource;
+  readonly CertificateChain?: MaterialSource;
+  /** The name the user chose; absent when the handler generates one. */
+  readonly ServerCertificateName?: string;
+  /** Prefix of a generated name; the handler appends a hash of body and chain. */
+  readonly NamePrefix?: string;
+  readonly Path: string;
+  /** 'true' when the path must begin with /cloudfront/. */
+  readonly ForCloudFront: 'true' | 'false';
+  readonly Tags?: ReadonlyArray<{ readonly Key: string; readonly Value: string }>;
+  readonly RemovalPolicy: 'retain' | 'destroy';
+}
+
+/** `Custom::ServerCertificate` attributes (response Data). */
+export interface ServerCertificateHandlerData {
+  readonly Arn: string;
+  readonly ServerCertificateName: string;
+  readonly ServerCertificateId: string;
+  readonly Path: string;
+  readonly Expiration: string;
+  readonly UploadDate: string;
+  readonly [key: string]: string;
+}
+
+/** IAM's rules, shared by the construct (synth) and the handler (deploy, for tokens). */
+export const SERVER_CERTIFICATE_NAME_PATTERN = /^[\w+=,.@-]+$/;
+export const SERVER_CERTIFICATE_NAME_MAX_LENGTH = 128;
+export const SERVER_CERTIFICATE_PATH_PATTERN = /^(\/|\/[\u0021-\u007F]+\/)$/;
+export const SERVER_CERTIFICATE_PATH_MAX_LENGTH = 512;
+export const CLOUDFRONT_PATH_PREFIX = '/cloudfront/';
+/** IAM's length limits on UploadServerCertificate's PEM parameters. */
+export const CERTIFICATE_BODY_MAX_LENGTH = 16384;
+export const PRIVATE_KEY_MAX_LENGTH = 16384;
+export const CERTIFICATE_CHAIN_MAX_LENGTH = 2097152;
+
+/**
+ * Returns the rule `name` breaks, or undefined when IAM accepts it.
+ */
+export function serverCertificateNameProblem(name: string): string | undefined {
+  if (name.length < 1 || name.length > SERVER_CERTIFICATE_NAME_MAX_LENGTH) {
+    return `must be 1 to ${SERVER_CERTIFICATE_NAME_MAX_LENGTH} characters long, got ${name.length}`;
+  }
+  if (!SERVER_CERTIFICATE_NAME_PATTERN.test(name)) {
+    return `'${name}' may hold only ASCII letters, digits and _+=,.@- (no spaces)`;
+  }
+  return undefined;
+}
+
+/**
+ * Returns the rule `path` breaks, or undefined when IAM (and CloudFront, when asked) accepts it.
+ */
+export function serverCertificatePathProblem(path: string, forCloudFront: boolean): string | undefined {
+  if (path.length < 1 || path.length > SERVER_CERTIFICATE_PATH_MAX_LENGTH) {
+    return `must be 1 to ${SERVER_CERTIFICATE_PATH_MAX_LENGTH} characters long, got ${path.length}`;
+  }
+  if (!SERVER_CERTIFICATE_PATH_PATTERN.test(path)) {
+    return `'${path}' must be '/' alone or begin and end with '/', with characters from U+0021 to U+007F between`;
+  }
+  if (forCloudFront && !path.startsWith(CLOUDFRONT_PATH_PREFIX)) {
+    return `'${path}' must begin with '${CLOUDFRONT_PATH_PREFIX}' for a certificate used by CloudFront (forCloudFront is true)`;
+  }
+  return undefined;
+}

@@ -1,0 +1,334 @@
+import {
+  ArnFormat,
+  CustomResource,
+  Duration,
+  IResource,
+  ITaggable,
+  Lazy,
+  RemovalPolicy,
+  Resource,
+  Stack,
+  TagManager,
+  TagType,
+  Token,
+} from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { CertificatePem, PrivateKey } from './certificate-material';
+import { CertificateInputError } from './private/errors';
+import { NAME_HASH_LENGTH, namePrefix } from './private/names';
+import { HandlerProvider } from './private/provider';
+import {
+  CERTIFICATE_BODY_MAX_LENGTH,
+  CERTIFICATE_CHAIN_MAX_LENGTH,
+  CLOUDFRONT_PATH_PREFIX,
+  SERVER_CERTIFICATE_NAME_MAX_LENGTH,
+  ServerCertificateHandlerProps,
+  serverCertificateNameProblem,
+  serverCertificatePathProblem,
+} from './private/server-certificate-props';
+import { checkCertificateAtSynth, checkChainAtSynth } from './private/synth-checks';
+
+/**
+ * An IAM server certificate.
+ */
+export interface IServerCertificate extends IResource {
+  /**
+   * The ARN of the server certificate, e.g. for an ELBv2 listener's certificates.
+   *
+   * @attribute
+   */
+  readonly serverCertificateArn: string;
+
+  /**
+   * The name of the server certificate.
+   *
+   * @attribute
+   */
+  readonly serverCertificateName: string;
+
+  /**
+   * The stable unique ID IAM gives the certificate: what CloudFront's IAM certificate option takes.
+   *
+   * @attribute
+   */
+  readonly serverCertificateId: string;
+}
+
+/**
+ * Attributes to import an existing IAM server certificate.
+ */
+export interface ServerCertificateAttributes {
+  /**
+   * The name of the server certificate.
+   */
+  readonly serverCertificateName: string;
+
+  /**
+   * The path of the server certificate, used to build its ARN.
+   *
+   * @default '/'
+   */
+  readonly path?: string;
+
+  /**
+   * The unique ID IAM gave the certificate (needed only for CloudFront).
+   *
+   * @default - accessing `serverCertificateId` throws
+   */
+  readonly serverCertificateId?: string;
+}
+
+abstract class ServerCertificateBase extends Resource implements IServerCertificate {
+  public abstract readonly serverCertificateArn: string;
+  public abstract readonly serverCertificateName: string;
+  public abstract readonly serverCertificateId: string;
+}
+
+/**
+ * Properties of a `ServerCertificate`.
+ */
+export interface ServerCertificateProps {
+  /**
+   * The certificate (a single PEM certificate).
+   */
+  readonly certificateBody: CertificatePem;
+
+  /**
+   * The private key of the certificate. It is read by the handler at deploy and never placed in
+   * the template.
+   */
+  readonly privateKey: PrivateKey;
+
+  /**
+   * The intermediate certificates, ordered from the issuer of `certificateBody` towards the root.
+   *
+   * @default - no chain
+   */
+  readonly certificateChain?: CertificatePem;
+
+  /**
+   * The name of the server certificate.
+   *
+   * A fixed name cannot take a new body: IAM would refuse a second certificate of the same name,
+   * so replacing the body then needs a new name too.
+   *
+   * @default - a name built from the construct path and a hash of the body and chain, so a new
+   * certificate gets a new name and replaces the old one without a clash or downtime
+   */
+  readonly serverCertificateName?: string;
+
+  /**
+   * The IAM path of the server certificate: `/` alone, or beginning and ending with `/`.
+   *
+   * @default '/cloudfront/' when `forCloudFront` is true, otherwise '/'
+   */
+  readonly path?: string;
+
+  /**
+   * Whether the certificate is for CloudFront, which requires a path beginning with `/cloudfront/`.
+   *
+   * @default false
+   */
+  readonly forCloudFront?: boolean;
+
+  /**
+   * What happens to the IAM certificate when it is removed from the stack or replaced.
+   *
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A certificate uploaded to IAM (UploadServerCertificate) for load balancers and CloudFront.
+ *
+ * Unlike `AWS::IAM::ServerCertificate`, the private key is read from Secrets Manager or SSM at
+ * deploy and never appears in the template; the certificate, chain and key are checked at synth
+ * (when known) and again before upload; and a new body gets a new name, so rotation never clashes.
+ *
+ * @resource Custom::ServerCertificate
+ */
+export class ServerCertificate extends ServerCertificateBase implements ITaggable {
+  /**
+   * Imports a server certificate by its name (path `/`).
+   */
+  public static fromServerCertificateName(scope: Construct, id: string, serverCertificateName: string): IServerCertificate {
+    return ServerCertificate.fromServerCertificateAttributes(scope, id, { serverCertificateName });
+  }
+
+  /**
+   * Imports a server certificate from its attributes.
+   */
+  public static fromServerCertificateAttributes(
+    scope: Construct,
+    id: string,
+    attrs: ServerCertificateAttributes,
+  ): IServerCertificate {
+    const path = attrs.path ?? '/';
+    if (!Token.isUnresolved(attrs.serverCertificateName)) {
+      const problem = serverCertificateNameProblem(attrs.serverCertificateName);
+      if (problem) {
+        throw new CertificateInputError('serverCertificateName', problem, scope);
+      }
+    }
+    if (!Token.isUnresolved(path)) {
+      const problem = serverCertificatePathProblem(path, false);
+      if (problem) {
+        throw new CertificateInputError('path', problem, scope);
+      }
+    }
+    class Import extends ServerCertificateBase {
+      public readonly serverCertificateName = attrs.serverCertificateName;
+      public readonly serverCertificateArn = Stack.of(scope).formatArn({
+        service: 'iam',
+        region: '',
+        resource: 'server-certificate',
+        resourceName: `${path.slice(1)}${attrs.serverCertificateName}`,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
+      public get serverCertificateId(): string {
+        if (attrs.serverCertificateId === undefined) {
+          throw new CertificateInputError('serverCertificateId', 'was not given to fromServerCertificateAttributes; pass it to use this certificate with CloudFront', this);
+        }
+        return attrs.serverCertificateId;
+      }
+    }
+    return new Import(scope, id);
+  }
+
+  public readonly serverCertificateArn: string;
+  public readonly serverCertificateName: string;
+  public readonly serverCertificateId: string;
+
+  /**
+   * When the certificate expires (ISO 8601), as IAM reports it.
+   *
+   * @attribute
+   */
+  public readonly expiration: string;
+
+  /**
+   * When the certificate was uploaded (ISO 8601).
+   *
+   * @attribute
+   */
+  public readonly uploadDate: string;
+
+  /**
+   * The IAM path of the certificate.
+   */
+  public readonly path: string;
+
+  /**
+   * Tags applied to the IAM server certificate.
+   */
+  public readonly tags: TagManager;
+
+  constructor(scope: Construct, id: string, props: ServerCertificateProps) {
+    super(scope, id, { physicalName: props.serverCertificateName });
+
+    const forCloudFront = props.forCloudFront ?? false;
+    const path = props.path ?? (forCloudFront ? CLOUDFRONT_PATH_PREFIX : '/');
+    this.path = path;
+    this.validate(props, path, forCloudFront);
+
+    const provider = HandlerProvider.getOrCreate(this, {
+      handlerName: 'server-certificate',
+      description: 'cdk-certificates: uploads IAM server certificates (UploadServerCertificate)',
+      // The handler retries DeleteConflict (still attached to a load balancer) for 10 minutes.
+      timeout: Duration.minutes(14),
+    });
+
+    const prefix = props.serverCertificateName === undefined
+      ? namePrefix(this, SERVER_CERTIFICATE_NAME_MAX_LENGTH, NAME_HASH_LENGTH + 1)
+      : undefined;
+    this.grantIam(provider, props.serverCertificateName ?? `${prefix}-`);
+
+    this.tags = new TagManager(TagType.KEY_VALUE, 'Custom::ServerCertificate');
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+    const properties: ServerCertificateHandlerProps = {
+      CertificateBody: props.certificateBody._bind(this, provider.grantPrincipal),
+      PrivateKey: props.privateKey._bind(this, provider.grantPrincipal),
+      CertificateChain: props.certificateChain?._bind(this, provider.grantPrincipal),
+      ServerCertificateName: props.serverCertificateName,
+      NamePrefix: prefix,
+      Path: path,
+      ForCloudFront: forCloudFront ? 'true' : 'false',
+      Tags: Lazy.any({ produce: () => this.tags.renderTags() }, { omitEmptyArray: true }) as any,
+      RemovalPolicy: removalPolicy === RemovalPolicy.RETAIN || removalPolicy === RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE ? 'retain' : 'destroy',
+    };
+
+    const resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::ServerCertificate',
+      properties: properties as unknown as Record<string, unknown>,
+      removalPolicy,
+    });
+    // The role's policy must exist before the handler runs (and outlive it on delete).
+    resource.node.addDependency(provider.role);
+
+    this.serverCertificateArn = resource.getAttString('Arn');
+    this.serverCertificateName = resource.getAttString('ServerCertificateName');
+    this.serverCertificateId = resource.getAttString('ServerCertificateId');
+    this.expiration = resource.getAttString('Expiration');
+    this.uploadDate = resource.getAttString('UploadDate');
+  }
+
+  private validate(props: ServerCertificateProps, path: string, forCloudFront: boolean): void {
+    if (props.serverCertificateName !== undefined && !Token.isUnresolved(props.serverCertificateName)) {
+      const problem = serverCertificateNameProblem(props.serverCertificateName);
+      if (problem) {
+        throw new CertificateInputError('serverCertificateName', problem, this);
+      }
+    }
+    if (!Token.isUnresolved(path)) {
+      const problem = serverCertificatePathProblem(path, forCloudFront);
+      if (problem) {
+        throw new CertificateInputError('path', problem, this);
+      }
+    }
+    const body = props.certificateBody.pemText;
+    if (body !== undefined && body.length > CERTIFICATE_BODY_MAX_LENGTH) {
+      throw new CertificateInputError('certificateBody', `must be at most ${CERTIFICATE_BODY_MAX_LENGTH} characters, got ${body.length}`, this);
+    }
+    const chain = props.certificateChain?.pemText;
+    if (chain !== undefined && chain.length > CERTIFICATE_CHAIN_MAX_LENGTH) {
+      throw new CertificateInputError('certificateChain', `must be at most ${CERTIFICATE_CHAIN_MAX_LENGTH} characters, got ${chain.length}`, this);
+    }
+    checkCertificateAtSynth(this, 'certificateBody', props.certificateBody);
+    if (props.certificateChain) {
+      checkChainAtSynth(this, 'certificateChain', props.certificateChain, { leaf: props.certificateBody });
+    }
+  }
+
+  /**
+   * IAM server-certificate ARNs carry the path before the name; scoping by name across paths
+   * lets the handler move its own certificates between paths in place and touch nothing else.
+   */
+  private grantIam(provider: HandlerProvider, namePattern: string): void {
+    const stack = Stack.of(this);
+    const arn = (resourceName: string) => stack.formatArn({
+      service: 'iam',
+      region: '',
+      resource: 'server-certificate',
+      resourceName,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    const resourceArns = Token.isUnresolved(namePattern)
+      ? [arn('*')]
+      : [arn(`${namePattern}*`), arn(`*/${namePattern}*`)];
+    provider.addToRolePolicy(new iam.PolicyStatement({
+      actions: [
+        'iam:UploadServerCertificate',
+        'iam:GetServerCertificate',
+        'iam:UpdateServerCertificate',
+        'iam:DeleteServerCertificate',
+        'iam:TagServerCertificate',
+        'iam:UntagServerCertificate',
+        'iam:ListServerCertificateTags',
+      ],
+      resources: resourceArns,
+    }));
+  }
+}
