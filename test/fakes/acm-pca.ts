@@ -630,7 +630,11 @@ export class FakeAcmPca {
     const ca = this.find(input.CertificateAuthorityArn);
     return {
       Permissions: ca.permissions.map((p) => ({
-        CertificateAuthorityArn: ca.arn, Principal: p.principal, Actions: p.actions, SourceAccount: p.sourceAccount ?? FAKE_ACCOUNT, CreatedAt: p.createdAt,
+        CertificateAuthorityArn: ca.arn,
+        Principal: p.principal,
+        Actions: p.actions,
+        SourceAccount: p.sourceAccount ?? FAKE_ACCOUNT,
+        CreatedAt: p.createdAt,
       })),
       ...meta,
     };
