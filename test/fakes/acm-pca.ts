@@ -41,7 +41,7 @@
  * already; read {@link FakeAcmPca.certificates} to assert on what was issued and revoked, and use
  * `pca.getCa(arn).certificatePem` / `.certificateChainPem` to verify chains.
  */
-import '../fixtures/reflect-shim';
+import 'reflect-metadata';
 import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import {
   ACMPCAClient,
