@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { awscdk, javascript } from 'projen';
+import { awscdk, javascript, JsonFile } from 'projen';
 import { UpdateSnapshot } from 'projen/lib/javascript';
 
 const cdkVersion = '2.257.0';
@@ -44,6 +44,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-acm-pca@3.523.0',
     '@alicloud/openapi-client@^0.4.15',
     '@peculiar/x509@2.2.0',
+    'reflect-metadata@^0.2.2',
     '@types/aws-lambda@^8',
     '@aws-cdk/aws-service-spec',
     'aws-sdk-client-mock@^4.1.0',
@@ -55,19 +56,21 @@ const project = new awscdk.AwsCdkConstructLibrary({
     updateSnapshot: UpdateSnapshot.NEVER,
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
+      // @peculiar/x509 (through tsyringe) needs the Reflect metadata API loaded first.
+      setupFiles: ['reflect-metadata'],
       testTimeout: 60_000,
       coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
     },
   },
   tsconfigDev: {
-    include: ['lambda/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts', 'scripts/**/*.ts'],
     compilerOptions: {
       lib: ['es2022', 'dom'],
     },
   },
   eslintOptions: {
-    dirs: ['src', 'lambda', 'examples', 'bench'],
-    devdirs: ['test', 'build-tools', 'projenrc', 'scripts'],
+    dirs: ['src'],
+    // Handlers bundle their devDependencies (or get the AWS SDK from the Lambda runtime).
+    devdirs: ['lambda', 'examples', 'bench', 'test', 'build-tools', 'projenrc', 'scripts'],
   },
   gitignore: ['/cdk.out', '/examples/cdk.out', '/assets', '/bench/results', '/.jsii.tabl.json', '/dist/rosetta'],
 });
@@ -77,6 +80,19 @@ for (const pattern of ['/lambda/', '/bench/', '/examples/', '/scripts/', '/cdk.o
 }
 // The handler bundles ship in the npm tarball (and so in the Python wheel).
 project.npmignore?.include('/assets/');
+
+// Code outside src/ and test/ gets its own tsconfig so the type checker and eslint's project
+// service see it (handlers use DOM-free Node types; the rest are dev scripts).
+for (const dir of ['lambda', 'bench', 'examples', 'scripts']) {
+  new JsonFile(project, `${dir}/tsconfig.json`, {
+    obj: {
+      extends: '../tsconfig.json',
+      compilerOptions: { noEmit: true, rootDir: '..', isolatedModules: true, lib: ['es2022', 'dom'] },
+      include: ['**/*.ts'],
+      exclude: ['node_modules'],
+    },
+  });
+}
 
 // Every lambda/<name>/index.ts becomes assets/lambda/<name>/index/index.js.
 const lambdaDir = path.join(__dirname, 'lambda');

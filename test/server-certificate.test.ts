@@ -6,8 +6,8 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { makeLeaf, makeTestPki, TestPki } from './fixtures/pki';
 import { CertificatePem, PrivateKey, ServerCertificate, ServerCertificateProps } from '../src';
+import { makeLeaf, makeTestPki, TestPki } from './fixtures/pki';
 
 let pki: TestPki;
 beforeAll(async () => {

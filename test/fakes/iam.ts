@@ -14,7 +14,7 @@ import {
   UpdateServerCertificateCommand,
   UploadServerCertificateCommand,
 } from '@aws-sdk/client-iam';
-import { AwsStub, mockClient } from 'aws-sdk-client-mock';
+import { LooseStub, looseMock } from '../harness/fake-material';
 
 export const ACCOUNT = '123456789012';
 
@@ -44,13 +44,13 @@ export class FakeIam {
   public readonly log: string[] = [];
   /** Errors to throw on the next calls of an operation, in order. */
   private readonly faults = new Map<string, Error[]>();
-  private stub?: AwsStub<any, any, any>;
+  private stub?: LooseStub;
 
   public install(): this {
-    const stub = mockClient(IAMClient);
+    const stub = looseMock(IAMClient);
     this.stub = stub;
-    stub.on(UploadServerCertificateCommand).callsFake(input => this.run('UploadServerCertificate', () => this.upload(input)));
-    stub.on(GetServerCertificateCommand).callsFake(input => this.run('GetServerCertificate', () => {
+    stub.on(UploadServerCertificateCommand).callsFake((input: UploadServerCertificateCommand['input']) => this.run('UploadServerCertificate', () => this.upload(input)));
+    stub.on(GetServerCertificateCommand).callsFake((input: GetServerCertificateCommand['input']) => this.run('GetServerCertificate', () => {
       const c = this.find(input.ServerCertificateName);
       return {
         ServerCertificate: {
@@ -61,10 +61,10 @@ export class FakeIam {
         },
       };
     }));
-    stub.on(ListServerCertificateTagsCommand).callsFake(input => this.run('ListServerCertificateTags', () => ({
+    stub.on(ListServerCertificateTagsCommand).callsFake((input: ListServerCertificateTagsCommand['input']) => this.run('ListServerCertificateTags', () => ({
       Tags: [...this.find(input.ServerCertificateName).tags].map(([Key, Value]) => ({ Key, Value })),
     })));
-    stub.on(UpdateServerCertificateCommand).callsFake(input => this.run('UpdateServerCertificate', () => {
+    stub.on(UpdateServerCertificateCommand).callsFake((input: UpdateServerCertificateCommand['input']) => this.run('UpdateServerCertificate', () => {
       const c = this.find(input.ServerCertificateName);
       if (input.NewPath) c.path = input.NewPath;
       if (input.NewServerCertificateName) {
@@ -74,17 +74,17 @@ export class FakeIam {
       }
       return {};
     }));
-    stub.on(TagServerCertificateCommand).callsFake(input => this.run('TagServerCertificate', () => {
+    stub.on(TagServerCertificateCommand).callsFake((input: TagServerCertificateCommand['input']) => this.run('TagServerCertificate', () => {
       const c = this.find(input.ServerCertificateName);
       for (const t of input.Tags ?? []) c.tags.set(t.Key!, t.Value!);
       return {};
     }));
-    stub.on(UntagServerCertificateCommand).callsFake(input => this.run('UntagServerCertificate', () => {
+    stub.on(UntagServerCertificateCommand).callsFake((input: UntagServerCertificateCommand['input']) => this.run('UntagServerCertificate', () => {
       const c = this.find(input.ServerCertificateName);
       for (const k of input.TagKeys ?? []) c.tags.delete(k);
       return {};
     }));
-    stub.on(DeleteServerCertificateCommand).callsFake(input => this.run('DeleteServerCertificate', () => {
+    stub.on(DeleteServerCertificateCommand).callsFake((input: DeleteServerCertificateCommand['input']) => this.run('DeleteServerCertificate', () => {
       const c = this.find(input.ServerCertificateName);
       const user = this.inUse.get(c.name);
       if (user) {

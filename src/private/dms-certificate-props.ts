@@ -1,0 +1,140 @@
+import type { MaterialSource } from './material-source';
+import {
+  CertificateCheckError,
+  CertificateSummary,
+  CheckOptions,
+  CheckResult,
+  checkCertificateBody,
+  parseCertificates,
+  parsePemBlocks,
+  summarizeCertificate,
+  toPem,
+} from './x509-checks';
+
+/** The custom resource type of `DmsCertificate`. */
+export const DMS_CERTIFICATE_RESOURCE_TYPE = 'Custom::DmsCertificate';
+
+/** DMS's limit on a certificate identifier. */
+export const DMS_CERTIFICATE_IDENTIFIER_MAX_LENGTH = 255;
+
+/** A DMS tag as CloudFormation hands it to the handler. */
+export interface DmsCertificateTag {
+  readonly Key: string;
+  readonly Value: string;
+}
+
+/**
+ * The properties of the `DmsCertificate` custom resource: the contract between the construct and
+ * `lambda/dms-certificate`. Every value is a string (CloudFormation passes strings).
+ *
+ * Exactly one of `CertificatePem` and `CertificateWallet`; exactly one of `CertificateIdentifier`
+ * and `NamePrefix`.
+ */
+export interface DmsCertificateResourceProperties {
+  /** The user's identifier, used as is (it may be a token, so the handler checks it again). */
+  readonly CertificateIdentifier?: string;
+  /**
+   * When the user gives no identifier: the handler appends `-<hash of content and key>` so new
+   * content gets a new identifier.
+   */
+  readonly NamePrefix?: string;
+  /** Where the PEM lives (inline, secret, SSM parameter). */
+  readonly CertificatePem?: MaterialSource;
+  /** Where the Oracle wallet lives (always an S3 object, read as bytes). */
+  readonly CertificateWallet?: MaterialSource;
+  /** ARN of the KMS key DMS encrypts the certificate with; absent means DMS's default key. */
+  readonly KmsKeyId?: string;
+  /** Tags from `Tags.of()`, rendered at synth. */
+  readonly Tags?: DmsCertificateTag[];
+  /** What Delete does: 'destroy' deletes the certificate, 'retain' leaves it. */
+  readonly RemovalPolicy: 'retain' | 'destroy';
+}
+
+/** The attributes the handler returns in `Data` (all strings; empty when DMS does not report one). */
+export interface DmsCertificateAttributes {
+  readonly CertificateArn: string;
+  readonly CertificateIdentifier: string;
+  readonly ValidFromDate: string;
+  readonly ValidToDate: string;
+  readonly SigningAlgorithm: string;
+  readonly KeyLength: string;
+  readonly CertificateOwner: string;
+}
+
+/**
+ * Returns the first DMS identifier rule `identifier` breaks, or undefined when DMS accepts it:
+ * 1 to 255 characters, ASCII letters, digits and hyphens only, starting with a letter, not
+ * ending with a hyphen, no two consecutive hyphens. Shared by the construct and the handler.
+ */
+export function dmsCertificateIdentifierProblem(identifier: string): string | undefined {
+  if (identifier.length < 1 || identifier.length > DMS_CERTIFICATE_IDENTIFIER_MAX_LENGTH) {
+    return `must be 1 to ${DMS_CERTIFICATE_IDENTIFIER_MAX_LENGTH} characters long, got ${identifier.length}`;
+  }
+  if (!/^[A-Za-z]/.test(identifier)) {
+    return `'${identifier}' must begin with an ASCII letter`;
+  }
+  const bad = /[^A-Za-z0-9-]/.exec(identifier);
+  if (bad) {
+    return `'${identifier}' may hold only ASCII letters, digits and hyphens; '${bad[0]}' at position ${bad.index + 1} is not allowed`;
+  }
+  if (identifier.endsWith('-')) {
+    return `'${identifier}' must not end with a hyphen`;
+  }
+  if (identifier.includes('--')) {
+    return `'${identifier}' must not contain two consecutive hyphens`;
+  }
+  return undefined;
+}
+
+/** DMS's tag rules (AddTagsToResource, ImportCertificate). */
+const TAG_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+\-]*$/u;
+export const DMS_TAG_KEY_MAX_LENGTH = 128;
+export const DMS_TAG_VALUE_MAX_LENGTH = 256;
+
+/**
+ * Returns the rule a tag breaks, or undefined when DMS accepts it: key 1 to 128 characters, value
+ * at most 256, neither starting with `aws:` or `dms:`, only letters, digits, spaces and `_.:/=+-`.
+ */
+export function dmsTagProblem(key: string, value: string): string | undefined {
+  if (key.length < 1 || key.length > DMS_TAG_KEY_MAX_LENGTH) {
+    return `tag key '${key}' must be 1 to ${DMS_TAG_KEY_MAX_LENGTH} characters long, got ${key.length}`;
+  }
+  if (value.length > DMS_TAG_VALUE_MAX_LENGTH) {
+    return `the value of tag '${key}' must be at most ${DMS_TAG_VALUE_MAX_LENGTH} characters long, got ${value.length}`;
+  }
+  for (const [what, text] of [['key', key], ['value', value]] as const) {
+    if (/^(aws|dms):/i.test(text)) {
+      return `tag ${what} '${text}' must not begin with 'aws:' or 'dms:' (reserved by AWS)`;
+    }
+    if (!TAG_PATTERN.test(text)) {
+      return `tag ${what} '${text}' may hold only letters, digits, spaces and _ . : / = + -`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Checks a PEM for DMS: one or more certificates (a CA, a chain, or a bundle of trusted roots
+ * such as the RDS bundle), each parseable and valid now. Unlike a server certificate's chain, a
+ * trust bundle has no required order. Certificates expiring soon are warnings.
+ */
+export function checkDmsCertificatePem(pem: string, property: string, options: CheckOptions = {}): CheckResult {
+  const blocks = parsePemBlocks(pem, property);
+  const parsed = parseCertificates(pem, property);
+  const certificates: CertificateSummary[] = [];
+  const warnings: string[] = [];
+  blocks.forEach((block, i) => {
+    const where = blocks.length > 1 ? `certificate ${i + 1} of ${blocks.length} (${summarizeCertificate(parsed[i]).subject})` : undefined;
+    try {
+      const result = checkCertificateBody(toPem(block), property, options);
+      certificates.push(...result.certificates);
+      warnings.push(...result.warnings.map(w => where ? w.replace('the certificate', where) : w));
+    } catch (e) {
+      if (e instanceof CertificateCheckError && where) {
+        throw new CertificateCheckError(property, e.rule.replace('the certificate', where));
+      }
+      throw e;
+    }
+  });
+  return { certificates, warnings };
+}

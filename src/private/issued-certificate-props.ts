@@ -1,0 +1,388 @@
+/**
+ * `Custom::PrivateCaIssuedCertificate`: the contract between the `IssuedCertificate` construct
+ * and its handler, plus the rules both check (the construct at synth, the handler at deploy for
+ * values that were tokens). No CDK import: the handler imports this file too.
+ */
+import { createPublicKey, KeyObject, verify } from 'crypto';
+import { isIPv4, isIPv6 } from 'net';
+
+/** The subject fields of the CSR, named as ACM Private CA's `ASN1Subject` names them. */
+export interface IssuedCertificateSubject {
+  readonly CommonName?: string;
+  readonly Country?: string;
+  readonly Organization?: string;
+  readonly OrganizationalUnit?: string;
+  readonly DistinguishedNameQualifier?: string;
+  readonly State?: string;
+  readonly SerialNumber?: string;
+  readonly Locality?: string;
+  readonly Title?: string;
+  readonly Surname?: string;
+  readonly GivenName?: string;
+  readonly Initials?: string;
+  readonly Pseudonym?: string;
+  readonly GenerationQualifier?: string;
+}
+
+/** Key algorithms the handler generates (node:crypto, inside the Lambda). */
+export type IssuedKeyAlgorithmName = 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'EC_P256' | 'EC_P384';
+
+/** `Custom::PrivateCaIssuedCertificate` properties (CloudFormation hands every scalar over as a string). */
+export interface IssuedCertificateHandlerProps {
+  readonly CertificateAuthorityArn: string;
+  readonly Subject: IssuedCertificateSubject;
+  readonly DnsNames?: readonly string[];
+  readonly IpAddresses?: readonly string[];
+  readonly Emails?: readonly string[];
+  readonly Uris?: readonly string[];
+  readonly KeyAlgorithm: IssuedKeyAlgorithmName;
+  readonly TemplateArn: string;
+  /** DAYS (relative to issuance) or ABSOLUTE (seconds since the epoch). */
+  readonly ValidityType: 'DAYS' | 'ABSOLUTE';
+  /** An integer, as a string. */
+  readonly ValidityValue: string;
+  /** The secret the construct owns: the handler writes `{privateKey, certificate, certificateChain}` into it. */
+  readonly SecretArn: string;
+  /** Used on delete only: changing it never issues a new certificate. */
+  readonly RevocationReason: string;
+  /** Used on delete only. */
+  readonly RevokeOnDelete: 'true' | 'false';
+  /** Used on delete only. */
+  readonly RemovalPolicy: 'retain' | 'destroy';
+}
+
+/** The properties that only matter on delete: changing them never issues a new certificate. */
+export const DELETE_ONLY_PROPERTIES: ReadonlyArray<keyof IssuedCertificateHandlerProps> = [
+  'RevocationReason',
+  'RevokeOnDelete',
+  'RemovalPolicy',
+];
+
+/** `Custom::PrivateCaIssuedCertificate` attributes (response Data): small, public, no PEM. */
+export interface IssuedCertificateHandlerData {
+  readonly CertificateArn: string;
+  /** Lowercase hex, colon-separated, as openssl prints it and RevokeCertificate accepts it. */
+  readonly SerialNumber: string;
+  /** ISO 8601. */
+  readonly NotBefore: string;
+  /** ISO 8601. */
+  readonly NotAfter: string;
+  readonly SecretArn: string;
+  readonly [key: string]: string;
+}
+
+/** The JSON fields of the secret (the names `CertificatePem.fromSecret`/`PrivateKey.fromSecret` read). */
+export const SECRET_FIELDS = {
+  privateKey: 'privateKey',
+  certificate: 'certificate',
+  certificateChain: 'certificateChain',
+} as const;
+
+/** ACM Private CA's RevokeCertificate reasons. */
+export const REVOCATION_REASONS = [
+  'UNSPECIFIED',
+  'KEY_COMPROMISE',
+  'CERTIFICATE_AUTHORITY_COMPROMISE',
+  'AFFILIATION_CHANGED',
+  'SUPERSEDED',
+  'CESSATION_OF_OPERATION',
+  'PRIVILEGE_WITHDRAWN',
+  'A_A_COMPROMISE',
+] as const;
+
+export const ISSUED_KEY_ALGORITHMS: readonly IssuedKeyAlgorithmName[] = ['RSA_2048', 'RSA_3072', 'RSA_4096', 'EC_P256', 'EC_P384'];
+
+/** One subject field: its ACM Private CA name, the construct property, its OID and limits. */
+export interface SubjectFieldRule {
+  readonly field: keyof IssuedCertificateSubject;
+  readonly property: string;
+  readonly oid: string;
+  readonly maxLength: number;
+  /** X.520 requires PrintableString for these, so only PrintableString characters are allowed. */
+  readonly printableOnly?: boolean;
+}
+
+/**
+ * ACM Private CA's `ASN1Subject` limits (the API's length constraints and patterns), in the order
+ * the subject is written (country first, common name last, as X.500 names conventionally run).
+ */
+export const SUBJECT_FIELDS: readonly SubjectFieldRule[] = [
+  { field: 'Country', property: 'country', oid: '2.5.4.6', maxLength: 2, printableOnly: true },
+  { field: 'State', property: 'state', oid: '2.5.4.8', maxLength: 128 },
+  { field: 'Locality', property: 'locality', oid: '2.5.4.7', maxLength: 128 },
+  { field: 'Organization', property: 'organization', oid: '2.5.4.10', maxLength: 64 },
+  { field: 'OrganizationalUnit', property: 'organizationalUnit', oid: '2.5.4.11', maxLength: 64 },
+  { field: 'DistinguishedNameQualifier', property: 'distinguishedNameQualifier', oid: '2.5.4.46', maxLength: 64, printableOnly: true },
+  { field: 'SerialNumber', property: 'subjectSerialNumber', oid: '2.5.4.5', maxLength: 64, printableOnly: true },
+  { field: 'Title', property: 'title', oid: '2.5.4.12', maxLength: 64 },
+  { field: 'Surname', property: 'surname', oid: '2.5.4.4', maxLength: 40 },
+  { field: 'GivenName', property: 'givenName', oid: '2.5.4.42', maxLength: 16 },
+  { field: 'Initials', property: 'initials', oid: '2.5.4.43', maxLength: 5 },
+  { field: 'Pseudonym', property: 'pseudonym', oid: '2.5.4.65', maxLength: 128 },
+  { field: 'GenerationQualifier', property: 'generationQualifier', oid: '2.5.4.44', maxLength: 3 },
+  { field: 'CommonName', property: 'commonName', oid: '2.5.4.3', maxLength: 64 },
+];
+
+// X.680 PrintableString: letters, digits, space and '()+,-./:=?
+const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
+
+/** Returns the rule a subject field value breaks, or undefined. */
+export function subjectFieldProblem(rule: SubjectFieldRule, value: string): string | undefined {
+  if (value.length < 1 || value.length > rule.maxLength) {
+    return `must be 1 to ${rule.maxLength} characters long, got ${value.length}`;
+  }
+  if (rule.field === 'Country' && !/^[A-Za-z]{2}$/.test(value)) {
+    return `'${value}' must be a two-letter ISO 3166 country code (e.g. US)`;
+  }
+  if (rule.printableOnly && !PRINTABLE.test(value)) {
+    return `'${value}' may hold only letters, digits, spaces and '()+,-./:=? (an X.520 PrintableString)`;
+  }
+  // Control characters have no place in a name and confuse every parser downstream.
+  if (/[\u0000-\u001f\u007f]/.test(value)) {
+    return 'must not contain control characters';
+  }
+  return undefined;
+}
+
+const DNS_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+
+/**
+ * Returns the rule a DNS SAN breaks, or undefined: LDH labels of 1 to 63 characters, at most 253
+ * characters in all, a wildcard only as the whole first label (`*.example.com`), at least two labels
+ * when a wildcard is used, no trailing dot.
+ */
+export function dnsNameProblem(name: string): string | undefined {
+  if (name.length < 1 || name.length > 253) {
+    return `'${name}' must be 1 to 253 characters long`;
+  }
+  if (name.endsWith('.')) {
+    return `'${name}' must not end with a dot`;
+  }
+  const labels = name.split('.');
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i];
+    if (label === '*') {
+      if (i !== 0) {
+        return `'${name}' may hold a wildcard only as its first label (e.g. *.example.com)`;
+      }
+      if (labels.length < 3) {
+        return `'${name}' is a wildcard over a top-level domain; name at least two labels after '*.'`;
+      }
+      continue;
+    }
+    if (label.includes('*')) {
+      return `'${name}' may hold a wildcard only as a whole first label ('*'), not inside a label`;
+    }
+    if (!DNS_LABEL.test(label)) {
+      return `'${name}' is not a valid DNS name: each label is 1 to 63 letters, digits or hyphens, not starting or ending with a hyphen`;
+    }
+  }
+  return undefined;
+}
+
+/** Returns the rule an IP SAN breaks, or undefined: a dotted-quad IPv4 or an RFC 4291 IPv6 address. */
+export function ipAddressProblem(ip: string): string | undefined {
+  // A zone index (fe80::1%eth0) is local to one host and has no encoding in a certificate.
+  if (isIPv4(ip) || (isIPv6(ip) && !ip.includes('%'))) {
+    return undefined;
+  }
+  return `'${ip}' is not an IPv4 address (e.g. 10.0.0.1) or an IPv6 address (e.g. 2001:db8::1); no prefix length, zone or port`;
+}
+
+/** Returns the rule an email SAN breaks, or undefined (an RFC 822 mailbox: local@domain, ASCII). */
+export function emailProblem(email: string): string | undefined {
+  const at = email.lastIndexOf('@');
+  if (at < 1 || at === email.length - 1 || email.length > 254) {
+    return `'${email}' is not an email address (local@domain)`;
+  }
+  const local = email.slice(0, at);
+  const domain = email.slice(at + 1);
+  if (local.length > 64 || !/^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/.test(local)) {
+    return `'${email}' is not an email address: the part before '@' holds characters an rfc822Name cannot carry`;
+  }
+  if (domain.includes('*') || dnsNameProblem(domain) !== undefined) {
+    return `'${email}' is not an email address: '${domain}' is not a valid domain`;
+  }
+  return undefined;
+}
+
+/** Returns the rule a URI SAN breaks, or undefined: an absolute URI with a scheme (RFC 3986), no spaces. */
+export function uriProblem(uri: string): string | undefined {
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$/.test(uri) || /[^\x21-\x7e]/.test(uri)) {
+    return `'${uri}' is not an absolute URI (scheme:rest, e.g. spiffe://example.org/web or https://example.com/), ASCII without spaces`;
+  }
+  try {
+    new URL(uri);
+  } catch {
+    return `'${uri}' is not an absolute URI (it does not parse)`;
+  }
+  return undefined;
+}
+
+/** The signing algorithm a CA with this key signs issued certificates with. */
+export function signingAlgorithmForCaKey(caKeyAlgorithm: string): string | undefined {
+  if (caKeyAlgorithm.startsWith('RSA_')) {
+    return 'SHA256WITHRSA';
+  }
+  switch (caKeyAlgorithm) {
+    case 'EC_prime256v1':
+      return 'SHA256WITHECDSA';
+    case 'EC_secp384r1':
+      return 'SHA384WITHECDSA';
+    case 'EC_secp521r1':
+      return 'SHA512WITHECDSA';
+    case 'SM2':
+      return 'SM3WITHSM2';
+    default:
+      return undefined;
+  }
+}
+
+/** ACM Private CA's cap on a certificate issued by a CA in SHORT_LIVED_CERTIFICATE mode. */
+export const SHORT_LIVED_MAX_DAYS = 7;
+
+/** What {@link checkCsr} learned from a CSR. */
+export interface CsrSummary {
+  /** `RSA` or `EC` (or node's name for other key types). */
+  readonly keyType: string;
+  /** RSA modulus length. */
+  readonly rsaBits?: number;
+  /** EC curve (OpenSSL name, e.g. prime256v1). */
+  readonly curve?: string;
+}
+
+interface DerNode {
+  readonly tag: number;
+  /** Offset of the first content byte. */
+  readonly start: number;
+  /** Offset just past the content. */
+  readonly end: number;
+  /** Offset of the tag byte. */
+  readonly headerStart: number;
+}
+
+function readDer(der: Buffer, offset: number, limit: number): DerNode {
+  if (offset + 2 > limit) {
+    throw new Error('truncated');
+  }
+  const tag = der[offset];
+  let length = der[offset + 1];
+  let start = offset + 2;
+  if (length & 0x80) {
+    const count = length & 0x7f;
+    if (count < 1 || count > 4 || start + count > limit) {
+      throw new Error('bad length');
+    }
+    length = 0;
+    for (let i = 0; i < count; i++) {
+      length = length * 256 + der[start + i];
+    }
+    start += count;
+  }
+  if (start + length > limit) {
+    throw new Error('truncated');
+  }
+  return { tag, start, end: start + length, headerStart: offset };
+}
+
+function children(der: Buffer, node: DerNode): DerNode[] {
+  const out: DerNode[] = [];
+  for (let offset = node.start; offset < node.end;) {
+    const child = readDer(der, offset, node.end);
+    out.push(child);
+    offset = child.end;
+  }
+  return out;
+}
+
+function oidOf(der: Buffer, node: DerNode): string {
+  const bytes = der.subarray(node.start, node.end);
+  const parts = [Math.floor(bytes[0] / 40), bytes[0] % 40];
+  let value = 0;
+  for (let i = 1; i < bytes.length; i++) {
+    value = value * 128 + (bytes[i] & 0x7f);
+    if (!(bytes[i] & 0x80)) {
+      parts.push(value);
+      value = 0;
+    }
+  }
+  return parts.join('.');
+}
+
+// The signature algorithms ACM Private CA accepts on a CSR, by OID, with node's hash name.
+const CSR_SIGNATURE_HASHES: Record<string, string> = {
+  '1.2.840.113549.1.1.5': 'sha1',
+  '1.2.840.113549.1.1.11': 'sha256',
+  '1.2.840.113549.1.1.12': 'sha384',
+  '1.2.840.113549.1.1.13': 'sha512',
+  '1.2.840.10045.4.3.2': 'sha256',
+  '1.2.840.10045.4.3.3': 'sha384',
+  '1.2.840.10045.4.3.4': 'sha512',
+};
+
+/**
+ * Checks a PKCS#10 CSR in PEM: exactly one `CERTIFICATE REQUEST` block, well-formed DER, a
+ * signature that verifies with the request's own public key (RSA PKCS#1 v1.5 or ECDSA, SHA-1/2),
+ * and a key ACM Private CA accepts (RSA of at least 2048 bits, or ECDSA). Returns a summary, or
+ * throws an Error whose message is the rule broken (never the CSR itself).
+ */
+export function checkCsr(pem: string): CsrSummary {
+  const blocks = [...pem.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g)];
+  if (/PRIVATE KEY-----/.test(pem)) {
+    throw new Error('holds a private key; pass only the certificate signing request (-----BEGIN CERTIFICATE REQUEST-----) and keep the key to yourself');
+  }
+  if (blocks.length !== 1 || (blocks[0][1] !== 'CERTIFICATE REQUEST' && blocks[0][1] !== 'NEW CERTIFICATE REQUEST')) {
+    throw new Error(`must be exactly one PEM block -----BEGIN CERTIFICATE REQUEST----- (found ${blocks.map((b) => b[1]).join(', ') || 'none'})`);
+  }
+  const der = Buffer.from(blocks[0][2].replace(/\s+/g, ''), 'base64');
+  let info: DerNode;
+  let algorithm: string;
+  let signature: Buffer;
+  let spki: Buffer;
+  try {
+    const outer = readDer(der, 0, der.length);
+    const [infoNode, algNode, sigNode] = children(der, outer);
+    if (outer.tag !== 0x30 || !infoNode || infoNode.tag !== 0x30 || !algNode || algNode.tag !== 0x30 || !sigNode || sigNode.tag !== 0x03) {
+      throw new Error('not a CertificationRequest');
+    }
+    info = infoNode;
+    const [, , spkiNode] = children(der, infoNode);
+    if (!spkiNode || spkiNode.tag !== 0x30) {
+      throw new Error('no subjectPKInfo');
+    }
+    spki = der.subarray(spkiNode.headerStart, spkiNode.end);
+    algorithm = oidOf(der, children(der, algNode)[0]);
+    // A BIT STRING starts with the count of unused bits (0 for signatures).
+    signature = der.subarray(sigNode.start + 1, sigNode.end);
+  } catch {
+    throw new Error('is not a valid PKCS#10 certificate signing request (its DER structure does not parse)');
+  }
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  } catch {
+    throw new Error('holds a public key that cannot be read');
+  }
+  const hash = CSR_SIGNATURE_HASHES[algorithm];
+  if (!hash) {
+    throw new Error(`is signed with an algorithm ACM Private CA does not accept (OID ${algorithm}); sign it with RSA (PKCS#1 v1.5) or ECDSA and SHA-256`);
+  }
+  const signed = der.subarray(info.headerStart, info.end);
+  let valid: boolean;
+  try {
+    valid = verify(hash, signed, key, signature);
+  } catch {
+    valid = false;
+  }
+  if (!valid) {
+    throw new Error('has a signature that does not verify with its own public key (was it edited after signing?)');
+  }
+  const details = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === 'rsa' && (details.modulusLength ?? 0) < 2048) {
+    throw new Error(`holds a ${details.modulusLength}-bit RSA key; ACM Private CA needs at least 2048 bits`);
+  }
+  if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'ec') {
+    throw new Error(`holds a ${key.asymmetricKeyType} key; ACM Private CA issues certificates for RSA and ECDSA keys`);
+  }
+  return { keyType: key.asymmetricKeyType === 'rsa' ? 'RSA' : 'EC', rsaBits: details.modulusLength, curve: details.namedCurve };
+}

@@ -1,0 +1,161 @@
+/**
+ * The contract between `LightsailCertificate` and its handler (`lambda/lightsail-certificate`),
+ * plus Lightsail's input rules, shared by the construct (synth) and the handler (deploy, for
+ * values that were tokens at synth). No CDK import here: the handler bundle includes this file.
+ *
+ * One handler kind serves three custom resource types, told apart by `ResourceType`:
+ * the certificate (returns its validation records without waiting), the wait for ISSUED (after
+ * the DNS records exist), and the attachment to a Lightsail distribution.
+ */
+
+/** The certificate: CreateCertificate, then its validation records as attributes. */
+export const CERTIFICATE_RESOURCE_TYPE = 'Custom::LightsailCertificate';
+/** The wait until the certificate is ISSUED, polled through `isComplete`. */
+export const VALIDATION_RESOURCE_TYPE = 'Custom::LightsailCertificateValidation';
+/** AttachCertificateToDistribution, DetachCertificateFromDistribution on delete. */
+export const ATTACHMENT_RESOURCE_TYPE = 'Custom::LightsailCertificateAttachment';
+
+/** Lightsail distributions live in us-east-1, and only certificates there can be attached to them. */
+export const DISTRIBUTION_REGION = 'us-east-1';
+
+/** The most subject alternative names besides the domain name (CreateCertificate). */
+export const MAX_SUBJECT_ALTERNATIVE_NAMES = 9;
+/** The first domain becomes the subject's common name, limited to 64 characters. */
+export const DOMAIN_NAME_MAX_LENGTH = 64;
+/** A DNS name in presentation form, without the trailing dot. */
+export const SUBJECT_ALTERNATIVE_NAME_MAX_LENGTH = 253;
+/** Lightsail resource names: 2 to 255 characters. */
+export const CERTIFICATE_NAME_MIN_LENGTH = 2;
+export const CERTIFICATE_NAME_MAX_LENGTH = 255;
+/**
+ * Letters, digits, hyphens and underscores, beginning and ending with a letter or digit: the
+ * pattern Lightsail documents for certificate names (`\w[\w\-]*\w`) without a leading or trailing
+ * underscore, which the console refuses.
+ */
+export const CERTIFICATE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*[A-Za-z0-9]$/;
+/** Hex characters of the domain hash in a generated certificate name. */
+export const CERTIFICATE_NAME_HASH_LENGTH = 10;
+/** A generated name: the prefix plus `-<hash>` stays within this (well below Lightsail's 255). */
+export const GENERATED_NAME_MAX_LENGTH = 80;
+
+/** `Custom::LightsailCertificate` properties. */
+export interface LightsailCertificateHandlerProps {
+  /** The region whose Lightsail holds the certificate. */
+  readonly Region: string;
+  /** The primary domain (the subject's common name). */
+  readonly DomainName: string;
+  /** Further domains, without the primary one, in the order the construct indexed them. */
+  readonly SubjectAlternativeNames?: string[];
+  /** The name the user chose; absent when the handler generates one. */
+  readonly CertificateName?: string;
+  /** Prefix of a generated name; the handler appends a hash of the domains. */
+  readonly NamePrefix?: string;
+  readonly Tags?: ReadonlyArray<{ readonly Key: string; readonly Value: string }>;
+  readonly RemovalPolicy: 'retain' | 'destroy';
+}
+
+/**
+ * `Custom::LightsailCertificate` attributes. `Record<i>Domain|Name|Type|Value` describe the
+ * validation record of the i-th distinct domain (the domain name first, then the subject
+ * alternative names in order), `i` from 0 to `RecordCount - 1`.
+ */
+export interface LightsailCertificateHandlerData {
+  readonly CertificateArn: string;
+  readonly CertificateName: string;
+  readonly Status: string;
+  readonly RecordCount: string;
+  readonly [key: string]: string;
+}
+
+/** `Custom::LightsailCertificateValidation` properties. */
+export interface LightsailValidationHandlerProps {
+  readonly Region: string;
+  readonly CertificateName: string;
+  /** The certificate waited for: a replacement certificate means a new wait. */
+  readonly CertificateArn: string;
+  /** How long to wait for ISSUED, in seconds, counted from the first onEvent. */
+  readonly TimeoutSeconds: string;
+}
+
+/** `Custom::LightsailCertificateValidation` attributes (they are read after the certificate is issued). */
+export interface LightsailValidationHandlerData {
+  readonly CertificateArn: string;
+  readonly CertificateName: string;
+  readonly Status: string;
+  /** When the wait began (ISO 8601); isComplete measures the timeout from it. */
+  readonly WaitStartedAt: string;
+  /** 'false' when the certificate needs no wait (an update that waited already). */
+  readonly WaitRequired: 'true' | 'false';
+  readonly [key: string]: string;
+}
+
+/** `Custom::LightsailCertificateAttachment` properties. */
+export interface LightsailAttachmentHandlerProps {
+  /** The certificate's region: must be us-east-1 for a distribution. */
+  readonly Region: string;
+  readonly CertificateName: string;
+  readonly DistributionName: string;
+  readonly RemovalPolicy: 'retain' | 'destroy';
+}
+
+/** The failure reasons Lightsail reports for a certificate request, and what to do about each. */
+export const FAILURE_REASON_ADVICE: Readonly<Record<string, string>> = {
+  NO_AVAILABLE_CONTACTS: 'this failure belongs to email validation, which Lightsail certificates do not use; request the certificate again (change a domain or certificateName so a new one is created), and contact AWS Support if it recurs',
+  ADDITIONAL_VERIFICATION_REQUIRED: 'Lightsail needs more information before it issues a certificate for one of these domains (a fraud-protection measure, e.g. for very popular domains; Amazon-owned domains such as *.amazonaws.com or *.cloudfront.net are refused); contact AWS Support through the Support Center, then deploy again',
+  DOMAIN_NOT_ALLOWED: 'one of the domains is reported as unsafe by VirusTotal; look the domain up on virustotal.com, clean the site or ask the reporting vendor to correct a false positive, then request a new certificate (contact AWS Support if the domain is not listed there)',
+  INVALID_PUBLIC_DOMAIN: 'one of the domains is not a valid public domain name (typically its top-level domain does not exist); correct domainName or subjectAlternativeNames',
+  OTHER: 'usually a typing error in one of the domain names; check domainName and subjectAlternativeNames and request the certificate again',
+};
+
+/** Returns the rule a certificate name breaks, or undefined when Lightsail accepts it. */
+export function certificateNameProblem(name: string): string | undefined {
+  if (name.length < CERTIFICATE_NAME_MIN_LENGTH || name.length > CERTIFICATE_NAME_MAX_LENGTH) {
+    return `must be ${CERTIFICATE_NAME_MIN_LENGTH} to ${CERTIFICATE_NAME_MAX_LENGTH} characters long, got ${name.length}`;
+  }
+  if (!CERTIFICATE_NAME_PATTERN.test(name)) {
+    return `'${name}' may hold only ASCII letters, digits, hyphens and underscores, and must begin and end with a letter or digit`;
+  }
+  return undefined;
+}
+
+// A DNS label: letters, digits and hyphens, 1-63 characters, no hyphen at either end.
+const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * Returns the rule a certificate domain breaks, or undefined when it is a valid public DNS name
+ * Lightsail can validate: no wildcard, no trailing dot, at least two labels, a non-numeric
+ * top-level domain. Case is ignored (DNS names are case-insensitive).
+ */
+export function domainNameProblem(domain: string, maxLength: number): string | undefined {
+  if (domain.includes('*')) {
+    return `'${domain}' is a wildcard name; Lightsail certificates do not support wildcards, list each name instead`;
+  }
+  if (domain.length < 1 || domain.length > maxLength) {
+    return `'${domain}' must be 1 to ${maxLength} characters long, got ${domain.length}`;
+  }
+  if (domain.endsWith('.')) {
+    return `'${domain}' must be written without the trailing dot`;
+  }
+  const labels = domain.toLowerCase().split('.');
+  if (labels.length < 2) {
+    return `'${domain}' is not a fully qualified domain name (it needs at least two labels, e.g. example.com)`;
+  }
+  const bad = labels.find((label) => !LABEL.test(label));
+  if (bad !== undefined) {
+    return `'${domain}' is not a valid DNS name: each label must be 1 to 63 letters, digits or hyphens, not beginning or ending with a hyphen (label '${bad}')`;
+  }
+  if (/^[0-9]+$/.test(labels[labels.length - 1])) {
+    return `'${domain}' is not a valid public domain name (an IP address or a numeric top-level domain)`;
+  }
+  return undefined;
+}
+
+/** The form domains are compared, hashed and sent in: lower case. */
+export function normalizeDomain(domain: string): string {
+  return domain.toLowerCase();
+}
+
+/** The problem with a region name, or undefined when it looks like one. */
+export function regionProblem(region: string): string | undefined {
+  return /^[a-z]{2}(-[a-z]+)+-\d+$/.test(region) ? undefined : `'${region}' is not an AWS region name (e.g. us-east-1)`;
+}
