@@ -138,6 +138,12 @@ describe('describeEvent', () => {
     }
   });
 
+  test('can be logged as it is', () => {
+    const [line] = logged(() => log('info', 'request', describeEvent(event)));
+    expect(line).toMatchObject({ message: 'request', RequestType: 'Update', PropertyKeys: ['CertificateBody', 'Path'] });
+    expect(JSON.stringify(line)).not.toContain('BODY-VALUE');
+  });
+
   test('a Create has no physical ID and no changed keys', () => {
     const summary = describeEvent({ ...event, RequestType: 'Create', PhysicalResourceId: undefined, OldResourceProperties: undefined });
     expect(summary).not.toHaveProperty('PhysicalResourceId');

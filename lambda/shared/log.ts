@@ -124,8 +124,11 @@ export function log(level: LogLevel, message: string, fields?: Record<string, un
   console.log(text);
 }
 
-/** A summary of a custom-resource event that is safe to log: identifiers and property names only. */
-export interface EventSummary {
+/**
+ * A summary of a custom-resource event that is safe to log: identifiers and property names only.
+ * (A type alias, not an interface, so it can be passed straight to `log` as its fields.)
+ */
+export type EventSummary = {
   readonly RequestType: string;
   readonly RequestId: string;
   readonly LogicalResourceId: string;
@@ -135,7 +138,7 @@ export interface EventSummary {
   readonly PropertyKeys: string[];
   /** On Update: names of the properties whose value changed. */
   readonly ChangedPropertyKeys?: string[];
-}
+};
 
 /**
  * Summarises an onEvent/isComplete request for logging: identifiers and property names only.
