@@ -83,11 +83,7 @@ class FileCertificateWallet extends CertificateWallet {
 
   public _bind(scope: Construct, grantee: iam.IGrantable): MaterialSource {
     // One asset per binding construct; the assembly stores identical files once.
-    const id = 'CertificateWallet';
-    const existing = scope.node.tryFindChild(id);
-    const asset = existing instanceof s3_assets.Asset
-      ? existing
-      : new s3_assets.Asset(scope, id, { path: this.filePath });
+    const asset = new s3_assets.Asset(scope, 'CertificateWallet', { path: this.filePath });
     // Not asset.grantRead(): that grants List/GetBucket on the whole staging bucket.
     iam.Grant.addToPrincipal({
       grantee,

@@ -1,6 +1,5 @@
 import {
   Annotations,
-  Arn,
   ArnFormat,
   CustomResource,
   Duration,
@@ -125,11 +124,10 @@ export class DmsCertificate extends DmsCertificateBase implements ITaggable {
           `'${certificateArn}' is not a DMS certificate ARN; expected arn:<partition>:dms:<region>:<account>:cert:<id>`, scope);
       }
     }
-    const parts = Token.isUnresolved(certificateArn) ? undefined : Arn.split(certificateArn, ArnFormat.COLON_RESOURCE_NAME);
     class Import extends DmsCertificateBase {
       public readonly certificateArn = certificateArn;
     }
-    return new Import(scope, id, { account: parts?.account, region: parts?.region });
+    return new Import(scope, id, { environmentFromArn: certificateArn });
   }
 
   public readonly certificateArn: string;
