@@ -123,8 +123,8 @@ const example = project.addTask('example', {
   env: cdkEnv,
 });
 example.spawn(project.bundler.bundleTask);
-example.exec('cdk synth --app "ts-node --prefer-ts-exts examples/app.ts" --output cdk.out --quiet --no-notices --no-version-reporting');
-example.exec('ts-node --prefer-ts-exts scripts/summarize-assembly.ts cdk.out');
+example.exec('cdk synth --app "ts-node --transpile-only --prefer-ts-exts examples/app.ts" --output cdk.out --quiet --no-notices --no-version-reporting');
+example.exec('ts-node --transpile-only --prefer-ts-exts scripts/summarize-assembly.ts cdk.out');
 
 const bench = project.addTask('bench', {
   description: 'Run the synth and handler benchmark and print a table',

@@ -6,6 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { CertificateInputError } from './private/errors';
+import { addToSharedStatement, grantSecretValueRead } from './private/grants';
 import type { MaterialSource } from './private/material-source';
 
 /**
@@ -180,25 +181,21 @@ class SsmPrivateKey extends PrivateKey {
   public _bind(scope: Construct, grantee: iam.IGrantable): MaterialSource {
     const name = this.parameterName;
     const resourceName = Token.isUnresolved(name) || !name.startsWith('/') ? name : name.slice(1);
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['ssm:GetParameter'],
-      resourceArns: [
-        Stack.of(scope).formatArn({
-          service: 'ssm',
-          resource: 'parameter',
-          resourceName,
-          arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-        }),
-      ],
-    });
+    addToSharedStatement(grantee, ['ssm:GetParameter'], [
+      Stack.of(scope).formatArn({
+        service: 'ssm',
+        resource: 'parameter',
+        resourceName,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      }),
+    ]);
     this.encryptionKey?.grantDecrypt(grantee);
     return { kind: 'ssm', parameterName: name, withDecryption: 'true' };
   }
 }
 
 function bindSecret(secret: secretsmanager.ISecret, jsonField: string | undefined, grantee: iam.IGrantable): MaterialSource {
-  secret.grantRead(grantee);
+  grantSecretValueRead(secret, grantee);
   return jsonField === undefined
     ? { kind: 'secret', secretId: secret.secretArn }
     : { kind: 'secret', secretId: secret.secretArn, jsonField };

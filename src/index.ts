@@ -1,2 +1,4 @@
 export * from './certificate-material';
+export * from './certificate-wallet';
 export * from './server-certificate';
+export * from './dms-certificate';

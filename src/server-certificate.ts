@@ -12,11 +12,11 @@ import {
   TagType,
   Token,
 } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { CertificatePem, PrivateKey } from './certificate-material';
 import { CertificateInputError } from './private/errors';
-import { NAME_HASH_LENGTH, namePrefix } from './private/names';
+import { addToSharedStatement } from './private/grants';
+import { NAME_HASH_LENGTH, namePrefix, stackNamePrefix } from './private/names';
 import { HandlerProvider } from './private/provider';
 import {
   CERTIFICATE_BODY_MAX_LENGTH,
@@ -243,7 +243,7 @@ export class ServerCertificate extends ServerCertificateBase implements ITaggabl
     const prefix = props.serverCertificateName === undefined
       ? namePrefix(this, SERVER_CERTIFICATE_NAME_MAX_LENGTH, NAME_HASH_LENGTH + 1)
       : undefined;
-    this.grantIam(provider, props.serverCertificateName ?? `${prefix}-`);
+    this.grantIam(provider, props.serverCertificateName ?? `${stackNamePrefix(this)}-`);
 
     this.tags = new TagManager(TagType.KEY_VALUE, 'Custom::ServerCertificate');
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
@@ -265,8 +265,9 @@ export class ServerCertificate extends ServerCertificateBase implements ITaggabl
       properties: properties as unknown as Record<string, unknown>,
       removalPolicy,
     });
-    // The role's policy must exist before the handler runs (and outlive it on delete).
-    resource.node.addDependency(provider.role);
+    // The role's policy (which grows with each certificate's grants) must be in place before the
+    // handler runs for this certificate, and outlive it on delete.
+    resource.node.addDependency(provider.policyDependable);
 
     this.serverCertificateArn = resource.getAttString('Arn');
     this.serverCertificateName = resource.getAttString('ServerCertificateName');
@@ -304,7 +305,8 @@ export class ServerCertificate extends ServerCertificateBase implements ITaggabl
 
   /**
    * IAM server-certificate ARNs carry the path before the name; scoping by name across paths
-   * lets the handler move its own certificates between paths in place and touch nothing else.
+   * lets the handler move its own certificates between paths in place. Generated names all begin
+   * with the stack's prefix, so one statement covers every certificate of the stack.
    */
   private grantIam(provider: HandlerProvider, namePattern: string): void {
     const stack = Stack.of(this);
@@ -318,17 +320,14 @@ export class ServerCertificate extends ServerCertificateBase implements ITaggabl
     const resourceArns = Token.isUnresolved(namePattern)
       ? [arn('*')]
       : [arn(`${namePattern}*`), arn(`*/${namePattern}*`)];
-    provider.addToRolePolicy(new iam.PolicyStatement({
-      actions: [
-        'iam:UploadServerCertificate',
-        'iam:GetServerCertificate',
-        'iam:UpdateServerCertificate',
-        'iam:DeleteServerCertificate',
-        'iam:TagServerCertificate',
-        'iam:UntagServerCertificate',
-        'iam:ListServerCertificateTags',
-      ],
-      resources: resourceArns,
-    }));
+    addToSharedStatement(provider, [
+      'iam:UploadServerCertificate',
+      'iam:GetServerCertificate',
+      'iam:UpdateServerCertificate',
+      'iam:DeleteServerCertificate',
+      'iam:TagServerCertificate',
+      'iam:UntagServerCertificate',
+      'iam:ListServerCertificateTags',
+    ], resourceArns);
   }
 }

@@ -101,7 +101,7 @@ describe('ServerCertificate template', () => {
             ],
           }),
           Match.objectLike({
-            Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+            Action: 'secretsmanager:GetSecretValue',
             Resource: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:web-key-AbCdEf',
           }),
         ]),
@@ -110,6 +110,26 @@ describe('ServerCertificate template', () => {
     const statements = Object.values(template.findResources('AWS::IAM::Policy'))
       .flatMap(p => p.Properties.PolicyDocument.Statement);
     expect(statements.some((s: any) => s.Resource === '*' && String(s.Action).startsWith('iam:'))).toBe(false);
+  });
+
+  test('grants of many certificates share one statement per action set', () => {
+    const stack = newStack();
+    for (let i = 0; i < 5; i++) {
+      const secret = secretsmanager.Secret.fromSecretNameV2(stack, `Key${i}`, `tls/key-${i}`);
+      new ServerCertificate(stack, `Cert${i}`, { certificateBody: CertificatePem.fromString(pki.leaf.certificatePem), privateKey: PrivateKey.fromSecret(secret) });
+    }
+    const policy = Object.entries(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
+      .find(([id]) => id.startsWith('CdkCertificatesServerCertificateProviderRole'))![1];
+    const statements = policy.Properties.PolicyDocument.Statement;
+    const secretStatements = statements.filter((s: any) => s.Action === 'secretsmanager:GetSecretValue');
+    expect(secretStatements).toHaveLength(1);
+    expect(secretStatements[0].Resource).toHaveLength(5);
+    expect(JSON.stringify(secretStatements[0].Resource[0])).toContain(':secret:tls/key-0-??????');
+    const iamStatements = statements.filter((s: any) => Array.isArray(s.Action) && s.Action.includes('iam:UploadServerCertificate'));
+    expect(iamStatements).toHaveLength(1);
+    // Generated names all begin with the stack's prefix: one scope for the whole stack.
+    expect(JSON.stringify(iamStatements[0].Resource)).toContain(':server-certificate/Stack-*');
+    expect(JSON.stringify(iamStatements[0].Resource)).toContain(':server-certificate/*/Stack-*');
   });
 
   test('a key in an SSM SecureString is granted by parameter ARN, with its KMS key', () => {

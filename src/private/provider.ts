@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 
 /** The folder that holds the bundled handlers, in the source tree and in the npm package alike. */
 export const HANDLER_ASSETS_DIR = path.join(__dirname, '..', '..', 'assets', 'lambda');
@@ -116,6 +116,14 @@ export class HandlerProvider extends Construct {
       vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
     });
     this.serviceToken = provider.serviceToken;
+  }
+
+  /**
+   * What a custom resource depends on so that its grants are in place before the handler runs:
+   * the role's default policy (the role itself has nothing to wait for).
+   */
+  public get policyDependable(): IConstruct {
+    return this.role.node.tryFindChild('DefaultPolicy') ?? this.role;
   }
 
   /** The principal to grant access to material and service APIs. */

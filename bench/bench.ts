@@ -1,0 +1,201 @@
+/**
+ * `npm run bench`: synth cost, Lambda count and template size of the library's constructs against
+ * their L1 baselines, and the size and load time of each handler asset against aws-cdk-lib's
+ * AwsCustomResource handler. Prints tables; not part of CI's pass/fail.
+ */
+import 'reflect-metadata';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { performance } from 'perf_hooks';
+import { App, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { CertificatePem, PrivateKey, ServerCertificate } from '../src';
+import { makeTestPki, TestPki } from '../test/fixtures/pki';
+
+const SIZES = [1, 100, 400];
+const REPEATS = 3;
+
+interface SynthRow {
+  readonly scenario: string;
+  readonly n: number;
+  readonly msPerCertificate: number;
+  readonly baselineMsPerCertificate?: number;
+  readonly handlerFunctions: number;
+  readonly frameworkFunctions: number;
+  readonly templateBytesPerCertificate: number;
+  readonly pemBytesPerCertificate: number;
+}
+
+/** A scenario declares `n` certificates into a stack; `pemBytes` is the PEM each carries. */
+interface Scenario {
+  readonly name: string;
+  readonly sizes: number[];
+  build(stack: Stack, n: number): void;
+  baseline?(stack: Stack, n: number): void;
+  readonly pemBytesPerCertificate: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function synthOnce(build: (stack: Stack) => void): { ms: number; template: any } {
+  const start = performance.now();
+  const app = new App();
+  const stack = new Stack(app, 'Bench');
+  build(stack);
+  const assembly = app.synth();
+  const ms = performance.now() - start;
+  const template = assembly.getStackByName('Bench').template;
+  return { ms, template };
+}
+
+function measure(build: (stack: Stack) => void): { ms: number; template: any } {
+  const runs = Array.from({ length: REPEATS }, () => synthOnce(build));
+  return { ms: median(runs.map(r => r.ms)), template: runs[0].template };
+}
+
+function countFunctions(template: any): { handler: number; framework: number } {
+  let handler = 0;
+  let framework = 0;
+  for (const [logicalId, resource] of Object.entries<any>(template.Resources ?? {})) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    if (/framework/i.test(logicalId)) framework++;
+    else handler++;
+  }
+  return { handler, framework };
+}
+
+function runScenario(scenario: Scenario): SynthRow[] {
+  // Warm up module loading and JIT so the first size is not charged for it.
+  synthOnce(stack => scenario.build(stack, 2));
+  if (scenario.baseline) synthOnce(stack => scenario.baseline!(stack, 2));
+
+  const rows: SynthRow[] = [];
+  for (const n of scenario.sizes) {
+    const ours = measure(stack => scenario.build(stack, n));
+    const base = scenario.baseline ? measure(stack => scenario.baseline!(stack, n)) : undefined;
+    const one = measure(stack => scenario.build(stack, 1));
+    const bytes = (t: any) => Buffer.byteLength(JSON.stringify(t));
+    // The marginal template bytes of one more certificate, minus the PEM it must carry.
+    const perCertificate = n > 1 ? (bytes(ours.template) - bytes(one.template)) / (n - 1) : bytes(ours.template);
+    const functions = countFunctions(ours.template);
+    rows.push({
+      scenario: scenario.name,
+      n,
+      msPerCertificate: ours.ms / n,
+      baselineMsPerCertificate: base ? base.ms / n : undefined,
+      handlerFunctions: functions.handler,
+      frameworkFunctions: functions.framework,
+      templateBytesPerCertificate: perCertificate,
+      pemBytesPerCertificate: scenario.pemBytesPerCertificate,
+    });
+  }
+  return rows;
+}
+
+function serverCertificateScenario(pki: TestPki): Scenario {
+  const pemBytes = Buffer.byteLength(JSON.stringify(pki.leaf.certificatePem)) - 2;
+  return {
+    name: 'ServerCertificate vs iam.CfnServerCertificate',
+    sizes: SIZES,
+    pemBytesPerCertificate: pemBytes,
+    build: (stack, n) => {
+      for (let i = 0; i < n; i++) {
+        const key = secretsmanager.Secret.fromSecretNameV2(stack, `Key${i}`, `tls/key-${i}`);
+        new ServerCertificate(stack, `Cert${i}`, {
+          certificateBody: CertificatePem.fromString(pki.leaf.certificatePem),
+          privateKey: PrivateKey.fromSecret(key),
+        });
+      }
+    },
+    baseline: (stack, n) => {
+      for (let i = 0; i < n; i++) {
+        const key = secretsmanager.Secret.fromSecretNameV2(stack, `Key${i}`, `tls/key-${i}`);
+        new iam.CfnServerCertificate(stack, `Cert${i}`, {
+          certificateBody: pki.leaf.certificatePem,
+          privateKey: key.secretValue.unsafeUnwrap(),
+        });
+      }
+    },
+  };
+}
+
+interface AssetRow {
+  readonly name: string;
+  readonly bytes: number;
+  readonly loadMs: number;
+}
+
+/** Median wall time of requiring a module in a fresh Node process, as a cold Lambda does. */
+function loadTime(file: string): number {
+  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
+  const samples: number[] = [];
+  for (let i = 0; i < 9; i++) {
+    samples.push(Number(execFileSync(process.execPath, ['-e', script], {
+      cwd: path.join(__dirname, '..'),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })));
+  }
+  return median(samples);
+}
+
+function assetRows(): AssetRow[] {
+  const root = path.join(__dirname, '..');
+  const assetsDir = path.join(root, 'assets', 'lambda');
+  const rows: AssetRow[] = [];
+  for (const name of fs.readdirSync(assetsDir).sort()) {
+    const file = path.join(assetsDir, name, 'index', 'index.js');
+    if (fs.existsSync(file)) {
+      rows.push({ name, bytes: fs.statSync(file).size, loadMs: loadTime(file) });
+    }
+  }
+  const awsCustomResource = path.join(path.dirname(require.resolve('aws-cdk-lib')),
+    'custom-resource-handlers', 'dist', 'custom-resources', 'aws-custom-resource-handler', 'index.js');
+  rows.push({ name: 'aws-cdk-lib AwsCustomResource (baseline)', bytes: fs.statSync(awsCustomResource).size, loadMs: loadTime(awsCustomResource) });
+  return rows;
+}
+
+function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)));
+  const line = (cells: string[]) => '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
+  return [line(headers), '|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|', ...rows.map(line)].join('\n');
+}
+
+async function main() {
+  const pki = await makeTestPki();
+  const scenarios: Scenario[] = [serverCertificateScenario(pki)];
+  const synthRows = scenarios.flatMap(runScenario);
+
+  console.log(`Synth (median of ${REPEATS} runs, Node ${process.version}, ${require('os').cpus().length} CPUs)\n`);
+  console.log(table(
+    ['scenario', 'N', 'ms/cert', 'L1 ms/cert', 'ratio', 'handler fns', 'framework fns', 'template B/cert beyond PEM'],
+    synthRows.map(r => [
+      r.scenario,
+      String(r.n),
+      r.msPerCertificate.toFixed(2),
+      r.baselineMsPerCertificate === undefined ? '-' : r.baselineMsPerCertificate.toFixed(2),
+      r.baselineMsPerCertificate === undefined ? '-' : (r.msPerCertificate / r.baselineMsPerCertificate).toFixed(2),
+      String(r.handlerFunctions),
+      String(r.frameworkFunctions),
+      r.n > 1 ? (r.templateBytesPerCertificate - r.pemBytesPerCertificate).toFixed(0) : '-',
+    ]),
+  ));
+
+  const assets = assetRows();
+  const baseline = assets[assets.length - 1];
+  console.log('\nHandler assets (bytes on disk; module load = median of 9 cold `require` in a fresh node process)\n');
+  console.log(table(
+    ['asset', 'bytes', 'vs baseline', 'load ms', 'vs baseline'],
+    assets.map(a => [a.name, String(a.bytes), (a.bytes / baseline.bytes).toFixed(2), a.loadMs.toFixed(1), (a.loadMs / baseline.loadMs).toFixed(2)]),
+  ));
+}
+
+main().catch(e => {
+  console.error(e);
+  process.exit(1);
+});
