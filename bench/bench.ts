@@ -6,6 +6,7 @@
 import 'reflect-metadata';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { performance } from 'perf_hooks';
 import { App, Stack } from 'aws-cdk-lib';
@@ -32,9 +33,9 @@ interface SynthRow {
 interface Scenario {
   readonly name: string;
   readonly sizes: number[];
+  readonly pemBytesPerCertificate: number;
   build(stack: Stack, n: number): void;
   baseline?(stack: Stack, n: number): void;
-  readonly pemBytesPerCertificate: number;
 }
 
 function median(values: number[]): number {
@@ -171,7 +172,7 @@ async function main() {
   const scenarios: Scenario[] = [serverCertificateScenario(pki)];
   const synthRows = scenarios.flatMap(runScenario);
 
-  console.log(`Synth (median of ${REPEATS} runs, Node ${process.version}, ${require('os').cpus().length} CPUs)\n`);
+  console.log(`Synth (median of ${REPEATS} runs, Node ${process.version}, ${os.cpus().length} CPUs)\n`);
   console.log(table(
     ['scenario', 'N', 'ms/cert', 'L1 ms/cert', 'ratio', 'handler fns', 'framework fns', 'template B/cert beyond PEM'],
     synthRows.map(r => [
