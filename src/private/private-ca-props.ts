@@ -1,0 +1,166 @@
+/**
+ * The contract between the `PrivateCa` construct and its handler (`lambda/private-ca`), plus the
+ * rules both check: the construct at synth, the handler at deploy for values that were tokens.
+ * No CDK import: the handler imports this file too.
+ */
+
+/**
+ * `Custom::PrivateCa`: what CloudFormation lacks on the CA's lifecycle. On delete it disables the
+ * CA (when ACTIVE), then deletes it with the chosen restoration window; the native
+ * `AWS::ACMPCA::CertificateAuthority` is retained by CloudFormation so this is the only deletion.
+ * Physical ID: the CA ARN (a new ARN means a replaced CA, and CloudFormation then deletes the old one).
+ */
+export interface PrivateCaHandlerProps {
+  readonly CertificateAuthorityArn: string;
+  /** An integer from 7 to 30, as a string. */
+  readonly PermanentDeletionTimeInDays: string;
+  readonly RemovalPolicy: 'retain' | 'destroy';
+}
+
+/** `Custom::PrivateCa` attributes. */
+export interface PrivateCaHandlerData {
+  readonly Arn: string;
+  readonly [key: string]: string;
+}
+
+/**
+ * `Custom::PrivateCaPolicy`: the CA's resource-based policy (PutPolicy / DeletePolicy), which
+ * CloudFormation has no resource for. Physical ID: `<CA ARN>/policy`.
+ */
+export interface PrivateCaPolicyHandlerProps {
+  readonly CertificateAuthorityArn: string;
+  /** The policy document as JSON. */
+  readonly Policy: string;
+  readonly RemovalPolicy: 'retain' | 'destroy';
+}
+
+export const PRIVATE_CA_RESOURCE_TYPE = 'Custom::PrivateCa';
+export const PRIVATE_CA_POLICY_RESOURCE_TYPE = 'Custom::PrivateCaPolicy';
+
+/** Suffix of the policy resource's physical ID. */
+export const POLICY_PHYSICAL_ID_SUFFIX = '/policy';
+
+/** DeleteCertificateAuthority's `PermanentDeletionTimeInDays` range, and the service default. */
+export const PERMANENT_DELETION_MIN_DAYS = 7;
+export const PERMANENT_DELETION_MAX_DAYS = 30;
+export const PERMANENT_DELETION_DEFAULT_DAYS = 30;
+
+/** PutPolicy's `Policy` limits. */
+export const POLICY_MAX_LENGTH = 81920;
+export const POLICY_PATTERN = /^[\u0009\u000A\u000D\u0020-\u00FF]+$/;
+
+/** A private CA ARN: `arn:<partition>:acm-pca:<region>:<account>:certificate-authority/<id>`. */
+export const CA_ARN_PATTERN = /^arn:[\w-]+:acm-pca:[a-z0-9-]+:\d{12}:certificate-authority\/[0-9a-fA-F-]{1,200}$/;
+
+/** Returns the rule a CA ARN breaks, or undefined. */
+export function caArnProblem(arn: string): string | undefined {
+  if (!CA_ARN_PATTERN.test(arn)) {
+    return `'${arn}' is not a private CA ARN (arn:<partition>:acm-pca:<region>:<account>:certificate-authority/<id>)`;
+  }
+  return undefined;
+}
+
+/** Returns the rule a restoration window breaks, or undefined. */
+export function permanentDeletionProblem(days: number): string | undefined {
+  if (!Number.isInteger(days) || days < PERMANENT_DELETION_MIN_DAYS || days > PERMANENT_DELETION_MAX_DAYS) {
+    return `must be a whole number of days from ${PERMANENT_DELETION_MIN_DAYS} to ${PERMANENT_DELETION_MAX_DAYS}, got ${days}`;
+  }
+  return undefined;
+}
+
+/** Returns the rule a resource policy document (JSON) breaks, or undefined. */
+export function policyProblem(policy: string): string | undefined {
+  if (policy.length < 1 || policy.length > POLICY_MAX_LENGTH) {
+    return `the policy must be 1 to ${POLICY_MAX_LENGTH} characters of JSON, got ${policy.length}`;
+  }
+  if (!POLICY_PATTERN.test(policy)) {
+    return 'the policy may hold only tab, newline, carriage return and characters U+0020 to U+00FF';
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(policy);
+  } catch {
+    return 'the policy is not valid JSON';
+  }
+  const statements = doc && typeof doc === 'object' ? (doc as { Statement?: unknown }).Statement : undefined;
+  if (!Array.isArray(statements) || statements.length === 0) {
+    return 'the policy has no Statement';
+  }
+  return undefined;
+}
+
+/**
+ * The X.500 subject fields CreateCertificateAuthority takes, with the API's length limits
+ * (`ASN1Subject`): construct property name, API name, maximum length.
+ */
+export const SUBJECT_FIELDS: ReadonlyArray<readonly [string, string, number]> = [
+  ['country', 'Country', 2],
+  ['organization', 'Organization', 64],
+  ['organizationalUnit', 'OrganizationalUnit', 64],
+  ['distinguishedNameQualifier', 'DistinguishedNameQualifier', 64],
+  ['state', 'State', 128],
+  ['commonName', 'CommonName', 64],
+  ['serialNumber', 'SerialNumber', 64],
+  ['locality', 'Locality', 128],
+  ['title', 'Title', 64],
+  ['surname', 'Surname', 40],
+  ['givenName', 'GivenName', 16],
+  ['initials', 'Initials', 5],
+  ['pseudonym', 'Pseudonym', 128],
+  ['generationQualifier', 'GenerationQualifier', 3],
+];
+
+/** `ASN1PrintableString64` (DistinguishedNameQualifier, SerialNumber). */
+export const PRINTABLE_STRING_PATTERN = /^[a-zA-Z0-9'()+\-.?:/= ]*$/;
+
+/** Returns the rule one subject field breaks, or undefined. */
+export function subjectFieldProblem(property: string, value: string): string | undefined {
+  const field = SUBJECT_FIELDS.find(([name]) => name === property);
+  if (!field) {
+    return `unknown subject field ${property}`;
+  }
+  const max = field[2];
+  if (property === 'country') {
+    return /^[A-Za-z]{2}$/.test(value) ? undefined : `must be exactly two letters (an ISO 3166 country code such as 'US'), got '${value}'`;
+  }
+  if (value.length < 1 || value.length > max) {
+    return `must be 1 to ${max} characters long, got ${value.length}`;
+  }
+  if ((property === 'distinguishedNameQualifier' || property === 'serialNumber') && !PRINTABLE_STRING_PATTERN.test(value)) {
+    return `may hold only letters, digits, spaces and '()+-.?:/= (an ASN.1 PrintableString), got '${value}'`;
+  }
+  return undefined;
+}
+
+/** CrlConfiguration's `ExpirationInDays` range. */
+export const CRL_EXPIRATION_MIN_DAYS = 1;
+export const CRL_EXPIRATION_MAX_DAYS = 5000;
+/** The longest CNAME (CRL and OCSP) and CRL custom path. */
+export const CNAME_MAX_LENGTH = 253;
+export const CRL_CUSTOM_PATH_MAX_LENGTH = 253;
+
+/** Returns the rule a CRL or OCSP custom CNAME breaks, or undefined. */
+export function cnameProblem(cname: string): string | undefined {
+  if (cname.length < 1 || cname.length > CNAME_MAX_LENGTH) {
+    return `must be 1 to ${CNAME_MAX_LENGTH} characters long, got ${cname.length}`;
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(cname)) {
+    return `must be a host name without a protocol prefix such as http://, got '${cname}'`;
+  }
+  if (!/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(cname)) {
+    return `must be a DNS host name (letters, digits, hyphens and dots), got '${cname}'`;
+  }
+  return undefined;
+}
+
+/** Returns the rule a CRL custom path breaks, or undefined. */
+export function crlCustomPathProblem(path: string): string | undefined {
+  if (path.length < 1 || path.length > CRL_CUSTOM_PATH_MAX_LENGTH) {
+    return `must be 1 to ${CRL_CUSTOM_PATH_MAX_LENGTH} characters long, got ${path.length}`;
+  }
+  if (!/^[A-Za-z0-9._~!$&'()*+,;=:@%-]+(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*$/.test(path)) {
+    return 'must be a relative URI path (segments of letters, digits and ._~!$&\'()*+,;=:@%- separated by single slashes, '
+      + `no leading or trailing slash), got '${path}'`;
+  }
+  return undefined;
+}
