@@ -52,6 +52,11 @@ export interface LightsailCertificateHandlerProps {
   readonly NamePrefix?: string;
   readonly Tags?: ReadonlyArray<{ readonly Key: string; readonly Value: string }>;
   readonly RemovalPolicy: 'retain' | 'destroy';
+  /**
+   * How many distinct domains the construct indexed records for at synth; a token that resolves
+   * to a repeat of another domain would leave an indexed record without a domain.
+   */
+  readonly RecordCount?: string;
 }
 
 /**

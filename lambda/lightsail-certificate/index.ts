@@ -1,0 +1,57 @@
+import { attachmentOnEvent } from './attachment';
+import { certificateOnEvent } from './certificate';
+import { validationIsComplete, validationOnEvent } from './validation';
+import {
+  ATTACHMENT_RESOURCE_TYPE,
+  CERTIFICATE_RESOURCE_TYPE,
+  VALIDATION_RESOURCE_TYPE,
+} from '../../src/private/lightsail-certificate-props';
+import type {
+  LightsailAttachmentHandlerProps,
+  LightsailCertificateHandlerProps,
+  LightsailValidationHandlerProps,
+} from '../../src/private/lightsail-certificate-props';
+import type { IsCompleteRequest, IsCompleteResponse, OnEventRequest, OnEventResponse } from '../shared/cfn';
+import { describeEvent, log } from '../shared/log';
+
+type AnyProps = LightsailCertificateHandlerProps | LightsailValidationHandlerProps | LightsailAttachmentHandlerProps;
+
+/**
+ * One handler for the three resource types of `LightsailCertificate`, told apart by ResourceType:
+ * the certificate (returns its validation records at once), the wait for ISSUED (after the DNS
+ * records exist) and the attachment to a distribution.
+ */
+export async function onEvent(event: OnEventRequest<AnyProps>): Promise<OnEventResponse> {
+  log('info', 'onEvent', { event: describeEvent(event) });
+  try {
+    switch (event.ResourceType) {
+      case CERTIFICATE_RESOURCE_TYPE:
+        return await certificateOnEvent(event as OnEventRequest<LightsailCertificateHandlerProps>);
+      case VALIDATION_RESOURCE_TYPE:
+        return await validationOnEvent(event as OnEventRequest<LightsailValidationHandlerProps>);
+      case ATTACHMENT_RESOURCE_TYPE:
+        return await attachmentOnEvent(event as OnEventRequest<LightsailAttachmentHandlerProps>);
+      default:
+        throw new Error(`this handler serves ${CERTIFICATE_RESOURCE_TYPE}, ${VALIDATION_RESOURCE_TYPE} and ${ATTACHMENT_RESOURCE_TYPE}, not ${String(event.ResourceType)}`);
+    }
+  } catch (e) {
+    log('error', 'onEvent failed', { requestType: event.RequestType, resourceType: event.ResourceType, error: e });
+    throw e;
+  }
+}
+
+/**
+ * Only the validation resource waits; the certificate and the attachment are complete as soon as
+ * onEvent returns (the certificate must not wait for ISSUED: its DNS records depend on it).
+ */
+export async function isComplete(event: IsCompleteRequest<AnyProps>): Promise<IsCompleteResponse> {
+  if (event.ResourceType !== VALIDATION_RESOURCE_TYPE) {
+    return { IsComplete: true };
+  }
+  try {
+    return await validationIsComplete(event as IsCompleteRequest<LightsailValidationHandlerProps>);
+  } catch (e) {
+    log('error', 'isComplete failed', { requestType: event.RequestType, resourceType: event.ResourceType, error: e });
+    throw e;
+  }
+}
