@@ -268,8 +268,9 @@ function readDer(der: Buffer, offset: number, limit: number): DerNode {
   const tag = der[offset];
   let length = der[offset + 1];
   let start = offset + 2;
-  if (length & 0x80) {
-    const count = length & 0x7f;
+  // Long form: the low seven bits count the length octets that follow.
+  if (length >= 0x80) {
+    const count = length - 0x80;
     if (count < 1 || count > 4 || start + count > limit) {
       throw new Error('bad length');
     }
@@ -300,8 +301,9 @@ function oidOf(der: Buffer, node: DerNode): string {
   const parts = [Math.floor(bytes[0] / 40), bytes[0] % 40];
   let value = 0;
   for (let i = 1; i < bytes.length; i++) {
-    value = value * 128 + (bytes[i] & 0x7f);
-    if (!(bytes[i] & 0x80)) {
+    // Base-128 digits; a set high bit means more digits follow.
+    value = value * 128 + (bytes[i] % 0x80);
+    if (bytes[i] < 0x80) {
       parts.push(value);
       value = 0;
     }
