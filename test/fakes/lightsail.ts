@@ -112,8 +112,7 @@ export class FakeLightsail {
   private stub?: AwsStub<any, any, any>;
 
   public install(): this {
-    // The client's and the mock library's @smithy types differ by a minor version: same shape at run time.
-    const stub = mockClient(LightsailClient as any);
+    const stub = mockClient(LightsailClient);
     this.stub = stub;
     const on = (command: any, operation: string, fn: (input: any, region: string) => unknown) => {
       stub.on(command).callsFake(async (input: any, getClient: () => any) => {
