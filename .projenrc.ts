@@ -112,6 +112,13 @@ for (const name of fs.existsSync(lambdaDir) ? fs.readdirSync(lambdaDir).sort() :
 // Tests load the handler bundles from assets/, exactly as a published package does.
 project.testTask.prependSpawn(project.bundler.bundleTask);
 
+// README examples must compile against the real API (also what the Python README is made from).
+const rosetta = project.addTask('rosetta:extract', {
+  description: 'Compile every README example with jsii-rosetta (strict)',
+  exec: 'jsii-rosetta extract --compile --strict --fail',
+});
+project.postCompileTask.spawn(rosetta);
+
 const cdkEnv = {
   CDK_DISABLE_VERSION_CHECK: '1',
   AWS_EC2_METADATA_DISABLED: 'true',
