@@ -4,6 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 
@@ -112,6 +113,15 @@ export class HandlerProvider extends Construct {
       queryInterval: props.isComplete ? props.queryInterval ?? Duration.seconds(10) : undefined,
       totalTimeout: props.isComplete ? props.totalTimeout ?? Duration.minutes(30) : undefined,
       logGroup: new logs.LogGroup(this, 'FrameworkLogs', { retention: logs.RetentionDays.ONE_YEAR }),
+      // The waiter's history is logged, but not its execution data: that holds the ResponseURL.
+      ...(props.isComplete ? {
+        disableWaiterStateMachineLogging: false,
+        waiterStateMachineLogOptions: {
+          destination: new logs.LogGroup(this, 'WaiterLogs', { retention: logs.RetentionDays.ONE_YEAR }),
+          level: sfn.LogLevel.ALL,
+          includeExecutionData: false,
+        },
+      } : {}),
       vpc: props.vpc,
       vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
     });
