@@ -669,8 +669,8 @@ describe('a full hierarchy', () => {
     const unexpected: string[] = [];
     for (const violation of report.violations) {
       for (const resource of violation.violatingResources) {
-        if (!ACKNOWLEDGED.some((a) => a.rule.test(violation.ruleName) && a.path.test(resource.constructPath))) {
-          unexpected.push(`${violation.ruleName} at ${resource.constructPath}`);
+        if (!ACKNOWLEDGED.some((a) => a.rule.test(violation.ruleName) && a.path.test(resource.constructPath ?? ''))) {
+          unexpected.push(`${violation.ruleName} at ${resource.constructPath ?? resource.resourceLogicalId}`);
         }
       }
     }
