@@ -72,7 +72,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // Handlers bundle their devDependencies (or get the AWS SDK from the Lambda runtime).
     devdirs: ['lambda', 'examples', 'bench', 'test', 'build-tools', 'projenrc', 'scripts'],
   },
-  gitignore: ['/cdk.out', '/examples/cdk.out', '/assets', '/bench/results', '/.jsii.tabl.json', '/dist/rosetta'],
+  gitignore: ['/cdk.context.json', '/cdk.out', '/examples/cdk.out', '/assets', '/bench/results', '/.jsii.tabl.json', '/dist/rosetta'],
 });
 
 for (const pattern of ['/lambda/', '/bench/', '/examples/', '/scripts/', '/cdk.out/', '/.ci/']) {
