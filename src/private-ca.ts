@@ -512,7 +512,8 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
 
   /** Whether a certificate is (or will be at deploy) installed. */
   private readonly activated: boolean;
-  private readonly certificateText?: string;
+  /** The CA certificate as its source: the certificate resource's attribute, or what the user supplied. */
+  private readonly certificateSource?: CertificatePem;
   private readonly chainText?: string;
   private readonly removalPolicy: RemovalPolicy;
   private policyDocument?: iam.PolicyDocument;
@@ -638,7 +639,8 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
       });
       activation.applyRemovalPolicy(retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
       this.activation = activation;
-      this.certificateText = certificate;
+      // A user's certificate keeps its own source (a secret stays a secret, not its dynamic reference text).
+      this.certificateSource = props.certificate ?? CertificatePem.fromString(certificate);
       this.chainText = this.isRoot ? certificate : activation.attrCompleteCertificateChain;
       // The activation's Ref is the CA ARN: users of the ARN wait until the CA is active.
       this.certificateAuthorityArn = activation.ref;
@@ -679,11 +681,11 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
    * (e.g. `DmsCertificate`).
    */
   public get certificatePem(): CertificatePem {
-    if (this.certificateText === undefined) {
+    if (this.certificateSource === undefined) {
       throw new CertificateInputError('certificatePem',
         'this CA has an external parent and no certificate yet: sign its CSR and pass certificate and certificateChain first', this);
     }
-    return CertificatePem.fromString(this.certificateText);
+    return this.certificateSource;
   }
 
   /**
@@ -746,6 +748,11 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
   /** The chain delivered with the certificates this CA issues; undefined while an external parent has not signed. */
   public get issuedCertificateChainPem(): CertificatePem | undefined {
     return this.chainText === undefined ? undefined : CertificatePem.fromString(this.chainText);
+  }
+
+  /** What must be deployed before the CA can issue: its activation (the ARN carries it too). */
+  public get readyForIssuance(): IDependable | undefined {
+    return this.activation;
   }
 
   /**

@@ -8,7 +8,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { makeTestPki, TestPki } from './fixtures/pki';
+import { makeCsr, makeTestPki, TestPki } from './fixtures/pki';
 import { CertificatePem } from '../src/certificate-material';
 import { PrivateCa, PrivateCaProps } from '../src/private-ca';
 import {
@@ -334,7 +334,7 @@ describe('external parent', () => {
     const stack = newStack();
     const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Pem', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ca-pem-AbCdEf');
     const parameter = ssm.StringParameter.fromStringParameterName(stack, 'Chain', '/pki/chain');
-    new PrivateCa(stack, 'Ext', {
+    const ca = new PrivateCa(stack, 'Ext', {
       externalParent: true,
       subject: { commonName: 'Ext' },
       certificate: CertificatePem.fromSecret(secret, 'certificate'),
@@ -345,6 +345,9 @@ describe('external parent', () => {
       Certificate: '{{resolve:secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:ca-pem-AbCdEf:SecretString:certificate::}}',
       CertificateChain: '{{resolve:ssm:/pki/chain}}',
     });
+    // Consumers of the CA certificate get the secret itself, not the dynamic reference text.
+    expect(ca.certificatePem.pemText).toBeUndefined();
+    expect(ca.certificatePem.sourceDescription).toMatch(/secret/);
     const policies = JSON.stringify(t.findResources('AWS::IAM::Policy'));
     expect(policies).not.toContain('secretsmanager:GetSecretValue');
     expect(policies).not.toContain('ssm:GetParameter');
@@ -358,6 +361,27 @@ describe('external parent', () => {
       certificate: CertificatePem.fromString(pki.leaf.certificatePem),
       certificateChain: CertificatePem.fromString(pki.chainPem),
     })).toThrow(/certificate: .*www\.example\.com is not a CA certificate/);
+  });
+});
+
+describe('issuing', () => {
+  test('issueCertificate and issueCertificateFromCsr create the certificates under the CA, after its activation', async () => {
+    const stack = newStack();
+    const ca = root(stack, { keyAlgorithm: KeyAlgorithm.EC_PRIME256V1 });
+    const web = ca.issueCertificate('Web', { commonName: 'www.example.com', dnsNames: ['www.example.com'] });
+    const csr = await makeCsr({ commonName: 'device.example.com' });
+    const device = ca.issueCertificateFromCsr('Device', csr.csrPem);
+    expect(web.node.path).toBe('Stack/Root/Web');
+    expect(device.node.path).toBe('Stack/Root/Device');
+    const t = Template.fromStack(stack);
+    const activationId = logicalId(t, 'AWS::ACMPCA::CertificateAuthorityActivation', 'RootActivation');
+    t.hasResourceProperties('Custom::PrivateCaIssuedCertificate', { CertificateAuthorityArn: { Ref: activationId } });
+    t.hasResourceProperties('AWS::ACMPCA::Certificate', {
+      CertificateAuthorityArn: { Ref: activationId },
+      CertificateSigningRequest: csr.csrPem,
+      SigningAlgorithm: 'SHA256WITHECDSA',
+    });
+    expect(ca.readyForIssuance).toBe(ca.activation);
   });
 });
 
