@@ -4,6 +4,7 @@ import { CertificateInputError } from './errors';
 import {
   CertificateCheckError,
   CertificateSummary,
+  CheckResult,
   checkCertificateBody,
   checkCertificateChain,
 } from './x509-checks';
@@ -30,7 +31,8 @@ export function checkCertificateAtSynth(
   pem: CertificatePem,
   options: SynthCheckOptions = {},
 ): CertificateSummary[] | undefined {
-  return runCheck(scope, pem, text => checkCertificateBody(text, property, { expiryWarningDays: options.expiryWarningDays }));
+  return runCheck(scope, pem, `body\u0000${property}\u0000${options.expiryWarningDays}`,
+    text => checkCertificateBody(text, property, { expiryWarningDays: options.expiryWarningDays }));
 }
 
 /**
@@ -43,21 +45,39 @@ export function checkChainAtSynth(
   pem: CertificatePem,
   options: SynthCheckOptions = {},
 ): CertificateSummary[] | undefined {
-  return runCheck(scope, pem, text =>
-    checkCertificateChain(text, property, options.leaf?.pemText, { expiryWarningDays: options.expiryWarningDays }));
+  return runCheck(scope, pem, `chain\u0000${property}\u0000${options.expiryWarningDays}\u0000${options.leaf?.pemText}`,
+    text => checkCertificateChain(text, property, options.leaf?.pemText, { expiryWarningDays: options.expiryWarningDays }));
 }
+
+// Apps often pass the same PEM (a CA, a shared chain) to many constructs: parse and verify it once
+// per synth. Keyed by everything the check depends on; the outcome (result or error) is kept.
+const outcomes = new Map<string, { result?: CheckResult; error?: unknown }>();
 
 function runCheck(
   scope: IConstruct,
   pem: CertificatePem,
-  check: (text: string) => { certificates: CertificateSummary[]; warnings: string[] },
+  cacheKey: string,
+  check: (text: string) => CheckResult,
 ): CertificateSummary[] | undefined {
   const text = pem.pemText;
   if (text === undefined) {
     return undefined;
   }
+  const key = `${cacheKey}\u0000${text}`;
+  let outcome = outcomes.get(key);
+  if (!outcome) {
+    try {
+      outcome = { result: check(text) };
+    } catch (e) {
+      outcome = { error: e };
+    }
+    outcomes.set(key, outcome);
+  }
   try {
-    const result = check(text);
+    if (outcome.error !== undefined) {
+      throw outcome.error;
+    }
+    const result = outcome.result!;
     for (const warning of result.warnings) {
       Annotations.of(scope).addWarningV2(EXPIRING_SOON_WARNING, warning);
     }
