@@ -9,6 +9,7 @@ import {
   Resource,
   Stack,
   Token,
+  Validations,
 } from 'aws-cdk-lib';
 import * as acmpca from 'aws-cdk-lib/aws-acmpca';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -481,12 +482,14 @@ export class IssuedCertificate extends Resource implements IIssuedCertificate {
     });
     const cfnSecret = ownedSecret.node.defaultChild as CfnResource;
     cfnSecret.addPropertyDeletionOverride('GenerateSecretString');
-    cfnSecret.addMetadata('cdk_nag', {
-      rules_to_suppress: [{
-        id: 'AwsSolutions-SMG4',
-        reason: 'Holds a certificate and its private key written by the issuing handler; rotation is a new certificate, issued by changing the construct\'s inputs.',
-      }],
-    });
+    // Rotation does not apply: a new certificate comes from changing the inputs. Acknowledged for
+    // cdk-nag 3 (construct metadata) and cdk-nag 2 (the resource's cdk_nag metadata) alike.
+    const rotation = {
+      id: 'AwsSolutions-SMG4',
+      reason: 'Holds a certificate and its private key written by the issuing handler; a new certificate (and key) comes from changing the construct\'s inputs, not from secret rotation.',
+    };
+    Validations.of(cfnSecret).acknowledge(rotation);
+    cfnSecret.addMetadata('cdk_nag', { rules_to_suppress: [rotation] });
 
     const provider = HandlerProvider.getOrCreate(this, {
       handlerName: 'private-ca-issued-certificate',
@@ -585,32 +588,64 @@ export class IssuedCertificate extends Resource implements IIssuedCertificate {
   }
 
   private grantHandler(provider: HandlerProvider, caArn: string, templateArn: string, secret: secretsmanager.ISecret, key?: kms.IKey): void {
-    // The CA alone: the handler may issue only with this template, and read and revoke only its certificates.
-    provider.addToRolePolicy(new iam.PolicyStatement({
+    const principal = provider.grantPrincipal;
+    // The CA alone: the handler may issue only with the templates asked for, and read and revoke
+    // only at the CAs that issued.
+    grantShared(principal, `issue ${templateArn}`, caArn, () => new iam.PolicyStatement({
       actions: ['acm-pca:IssueCertificate'],
-      resources: [caArn],
       conditions: { StringEquals: { 'acm-pca:TemplateArn': templateArn } },
     }));
-    provider.addToRolePolicy(new iam.PolicyStatement({
+    grantShared(principal, 'ca', caArn, () => new iam.PolicyStatement({
       actions: ['acm-pca:DescribeCertificateAuthority', 'acm-pca:GetCertificate', 'acm-pca:RevokeCertificate'],
-      resources: [caArn],
     }));
     // This certificate's secret alone: read what an interrupted attempt left, write the result.
-    iam.Grant.addToPrincipal({
-      grantee: provider.grantPrincipal,
+    grantShared(principal, 'secret', secret.secretArn, () => new iam.PolicyStatement({
       actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
-      resourceArns: [secret.secretArn],
-    });
+    }));
     if (key) {
       // In the role's policy (a key's default policy lets IAM grant it), usable through Secrets
       // Manager only. IKey.grant with a ViaServicePrincipal adds nothing for an imported key.
-      provider.addToRolePolicy(new iam.PolicyStatement({
+      const viaService = `secretsmanager.${Stack.of(this).region}.amazonaws.com`;
+      grantShared(principal, `kms ${viaService}`, key.keyArn, () => new iam.PolicyStatement({
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: [key.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+        conditions: { StringEquals: { 'kms:ViaService': viaService } },
       }));
     }
   }
+}
+
+/**
+ * Resources per shared statement. CDK splits a role's policy into managed policies (6,000
+ * characters each, estimating 150 per ARN token) statement by statement, so a statement must stay
+ * well under that: ten ARNs keep hundreds of certificates within IAM's limits.
+ */
+const RESOURCES_PER_STATEMENT = 10;
+
+const sharedStatements = new WeakMap<iam.IPrincipal, Map<string, iam.PolicyStatement[]>>();
+
+/**
+ * Adds `resource` to the principal's statements for `purpose`: one statement per purpose (and per
+ * ten resources) for the whole stack, instead of one per certificate. A resource already granted
+ * is not added again.
+ */
+function grantShared(principal: iam.IPrincipal, purpose: string, resource: string, create: () => iam.PolicyStatement): void {
+  let byPurpose = sharedStatements.get(principal);
+  if (!byPurpose) {
+    byPurpose = new Map();
+    sharedStatements.set(principal, byPurpose);
+  }
+  const statements = byPurpose.get(purpose) ?? [];
+  byPurpose.set(purpose, statements);
+  if (statements.some((s) => s.resources.includes(resource))) {
+    return;
+  }
+  let statement = statements[statements.length - 1];
+  if (!statement || statement.resources.length >= RESOURCES_PER_STATEMENT) {
+    statement = create();
+    statements.push(statement);
+    principal.addToPrincipalPolicy(statement);
+  }
+  statement.addResources(resource);
 }
 
 /** Counts the items of a SAN list after checking each known one; a duplicate is an error. */
