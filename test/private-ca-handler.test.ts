@@ -7,6 +7,7 @@ import {
   DescribeCertificateAuthorityCommand,
   GetCertificateCommand,
   InvalidPolicyException,
+  InvalidStateException,
   IssueCertificateCommand,
   RestoreCertificateAuthorityCommand,
   RevokeCertificateCommand,
@@ -188,6 +189,41 @@ describe('Custom::PrivateCa (deletion with a restoration window)', () => {
     const step = await caDriver().delete(a.arn, caProps(a));
     expect(step.error!.message).toMatch(/^permanentDeletionTimeInDays \(DeleteCertificateAuthority arn:aws:acm-pca:.*\): the handler role may not call ACM Private CA/);
     expect(a.status).toBe('DISABLED');
+  });
+
+  test('a CA that cannot be disabled is reported against removalPolicy; one deleted meanwhile is success', async () => {
+    const a = await pca.addCa({ withKey: false });
+    pca.failNext('UpdateCertificateAuthority', Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    const refused = await caDriver().delete(a.arn, caProps(a));
+    expect(refused.error!.message).toMatch(/^removalPolicy \(UpdateCertificateAuthority arn:.* to DISABLED\): the handler role may not call ACM Private CA/);
+    expect(a.status).toBe('ACTIVE');
+
+    pca.failNext('UpdateCertificateAuthority', () => {
+      a.status = 'DELETED';
+      return new InvalidStateException({ message: 'The certificate authority is deleted.', $metadata: {} });
+    });
+    const raced = await caDriver().delete(a.arn, caProps(a));
+    expect(raced.error).toBeUndefined();
+    expect(pca.log.filter((op) => op === 'DeleteCertificateAuthority')).toEqual([]);
+  });
+
+  test('a CA deleted by someone else between the checks and the delete is success', async () => {
+    const a = await pca.addCa({ status: 'DISABLED', withKey: false });
+    pca.failNext('DeleteCertificateAuthority', () => {
+      a.status = 'DELETED';
+      return new InvalidStateException({ message: 'The certificate authority is already deleted.', $metadata: {} });
+    });
+    const step = await caDriver().delete(a.arn, caProps(a));
+    expect(step.error).toBeUndefined();
+    expect(pca.log).toEqual(['DescribeCertificateAuthority', 'DeleteCertificateAuthority', 'DescribeCertificateAuthority']);
+  });
+
+  test('a delete never blocks on a bad window: the service default applies', async () => {
+    const a = await pca.addCa({ status: 'DISABLED', withKey: false });
+    const step = await caDriver().delete(a.arn, caProps(a, { PermanentDeletionTimeInDays: 'soon' }));
+    expect(step.error).toBeUndefined();
+    expect(pca.inputsOf('DeleteCertificateAuthority')[0].PermanentDeletionTimeInDays).toBeUndefined();
+    expect(a.permanentDeletionTimeInDays).toBe(30);
   });
 
   test('an invalid ARN is refused before any call', async () => {

@@ -239,7 +239,7 @@ export class FakeAcmPca {
   public issueDelayPolls = 0;
   /** CA states in which RevokeCertificate is accepted. */
   public revocableStatuses = new Set<FakeCaStatus>(['ACTIVE']);
-  private readonly faults = new Map<string, Error[]>();
+  private readonly faults = new Map<string, Array<Error | ((input: Record<string, unknown>) => Error)>>();
   private readonly idempotency = new Map<string, string>();
   private stub?: LooseStub;
 
@@ -296,8 +296,12 @@ export class FakeAcmPca {
     this.revocableStatuses = new Set<FakeCaStatus>(['ACTIVE']);
   }
 
-  /** Queues an error for the next call of `operation` (e.g. 'DeleteCertificateAuthority'). */
-  public failNext(operation: string, error: Error): void {
+  /**
+   * Queues an error for the next call of `operation` (e.g. 'DeleteCertificateAuthority'). A
+   * function is called with the input when the call arrives, so it can change the state first
+   * (a CA deleted by someone else while the handler works).
+   */
+  public failNext(operation: string, error: Error | ((input: Record<string, unknown>) => Error)): void {
     const list = this.faults.get(operation) ?? [];
     list.push(error);
     this.faults.set(operation, list);
@@ -373,7 +377,8 @@ export class FakeAcmPca {
     this.calls.push({ operation, input });
     const queued = this.faults.get(operation);
     if (queued && queued.length > 0) {
-      throw queued.shift();
+      const fault = queued.shift()!;
+      throw typeof fault === 'function' ? fault(input) : fault;
     }
     return fn();
   }
