@@ -65,6 +65,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
   tsconfigDev: {
     compilerOptions: {
       lib: ['es2022', 'dom'],
+      // Jest runs CommonJS: handlers' lazy `import()` of the AWS SDK must become `require`
+      // (esbuild does the same in the bundles).
+      module: 'commonjs',
+      moduleResolution: javascript.TypeScriptModuleResolution.NODE,
+      ignoreDeprecations: '6.0',
     },
   },
   eslintOptions: {

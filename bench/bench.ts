@@ -186,7 +186,7 @@ interface AssetRow {
 /** The AWS SDK v3 clients a bundle requires (external: the Lambda runtime provides them). */
 function sdkClients(file: string): string[] {
   const code = fs.readFileSync(file, 'utf8');
-  return [...new Set([...code.matchAll(/require\("(@aws-sdk\/client-[a-z0-9-]+)"\)/g)].map(m => m[1]))].sort();
+  return [...new Set([...code.matchAll(/(?:require|import)\("(@aws-sdk\/client-[a-z0-9-]+)"\)/g)].map(m => m[1]))].sort();
 }
 
 /** Median wall time of requiring modules in a fresh Node process, as a cold Lambda does. */

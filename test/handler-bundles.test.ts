@@ -29,6 +29,6 @@ describe('handler bundles, as the Lambda runtime loads them', () => {
   test.each(HANDLERS)('%s bundles no AWS SDK v3 client (the runtime provides it)', (name) => {
     const code = fs.readFileSync(path.join(ASSETS, name, 'index', 'index.js'), 'utf8');
     expect(code).not.toMatch(/class \w*Client extends \w*Smithy|__aws_sdk_client_/);
-    expect(code).toMatch(/require\("@aws-sdk\/client-[a-z-]+"\)/);
+    expect(code).toMatch(/(require|import)\("@aws-sdk\/client-[a-z-]+"\)/);
   });
 });

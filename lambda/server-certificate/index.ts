@@ -1,16 +1,4 @@
-import {
-  DeleteServerCertificateCommand,
-  GetServerCertificateCommand,
-  IAMClient,
-  ListServerCertificateTagsCommand,
-  ServerCertificate,
-  ServerCertificateMetadata,
-  Tag,
-  TagServerCertificateCommand,
-  UntagServerCertificateCommand,
-  UpdateServerCertificateCommand,
-  UploadServerCertificateCommand,
-} from '@aws-sdk/client-iam';
+import type { ServerCertificate, ServerCertificateMetadata, Tag } from '@aws-sdk/client-iam';
 import type { MaterialSource } from '../../src/private/material-source';
 import {
   CERTIFICATE_BODY_MAX_LENGTH,
@@ -31,12 +19,16 @@ import {
 } from '../../src/private/x509-checks';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { InputError, errorMessage, errorName, translateError } from '../shared/errors';
+import { lazy } from '../shared/lazy';
 import { describeEvent, log } from '../shared/log';
 import { parseMaterialSource, readMaterial } from '../shared/material';
 import { contentHash, generatedName } from '../shared/physical-name';
 import { isThrottlingOrTransient, retryWhile, withRetry } from '../shared/retry';
 
-const iam = new IAMClient({});
+const iam = lazy(async () => {
+  const sdk = await import('@aws-sdk/client-iam');
+  return { sdk, client: new sdk.IAMClient({}) };
+});
 
 /** How long a delete waits for load balancers and distributions to let go of a certificate. */
 export const settings = {
@@ -79,8 +71,12 @@ function isRetryable(e: unknown): boolean {
   return isThrottlingOrTransient(e) || name === 'ServiceFailureException' || name === 'ConcurrentModificationException';
 }
 
-function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-  return withRetry(operation, fn, { retryable: isRetryable });
+type Iam = Awaited<ReturnType<typeof iam>>;
+
+/** Calls IAM with the client made on first use, retrying throttling and transient failures. */
+async function call<T>(operation: string, fn: (iamApi: Iam) => Promise<T>): Promise<T> {
+  const api = await iam();
+  return withRetry(operation, () => fn(api), { retryable: isRetryable });
 }
 
 /** The Provider framework's onEvent entry point. */
@@ -158,7 +154,7 @@ export async function desiredState(props: ServerCertificateHandlerProps): Promis
 async function create(desired: Desired): Promise<OnEventResponse> {
   try {
     // Tags go with the upload, so nothing is left half-created if a later call fails.
-    const response = await call('UploadServerCertificate', () => iam.send(new UploadServerCertificateCommand({
+    const response = await call('UploadServerCertificate', ({ sdk, client }) => client.send(new sdk.UploadServerCertificateCommand({
       ServerCertificateName: desired.name,
       Path: desired.path,
       CertificateBody: desired.body,
@@ -207,7 +203,7 @@ async function reconcile(existing: ServerCertificate, desired: Desired): Promise
   const name = desired.name;
   let metadata = existing.ServerCertificateMetadata!;
   if (metadata.Path !== desired.path) {
-    await call('UpdateServerCertificate', () => iam.send(new UpdateServerCertificateCommand({
+    await call('UpdateServerCertificate', ({ sdk, client }) => client.send(new sdk.UpdateServerCertificateCommand({
       ServerCertificateName: name,
       NewPath: desired.path,
     })));
@@ -220,13 +216,13 @@ async function reconcile(existing: ServerCertificate, desired: Desired): Promise
   const removed = [...current.keys()].filter(k => !wanted.has(k));
   const changed = [...wanted.entries()].filter(([k, v]) => current.get(k) !== v);
   if (removed.length > 0) {
-    await call('UntagServerCertificate', () => iam.send(new UntagServerCertificateCommand({
+    await call('UntagServerCertificate', ({ sdk, client }) => client.send(new sdk.UntagServerCertificateCommand({
       ServerCertificateName: name,
       TagKeys: removed,
     })));
   }
   if (changed.length > 0) {
-    await call('TagServerCertificate', () => iam.send(new TagServerCertificateCommand({
+    await call('TagServerCertificate', ({ sdk, client }) => client.send(new sdk.TagServerCertificateCommand({
       ServerCertificateName: name,
       Tags: changed.map(([Key, Value]) => ({ Key, Value })),
     })));
@@ -251,7 +247,7 @@ async function remove(event: Event): Promise<OnEventResponse> {
   try {
     await retryWhile(
       'DeleteServerCertificate',
-      () => call('DeleteServerCertificate', () => iam.send(new DeleteServerCertificateCommand({ ServerCertificateName: name }))),
+      () => call('DeleteServerCertificate', ({ sdk, client }) => client.send(new sdk.DeleteServerCertificateCommand({ ServerCertificateName: name }))),
       e => errorName(e) === 'DeleteConflictException',
       { deadlineMs: settings.deleteConflictDeadlineMs, intervalMs: settings.deleteConflictIntervalMs },
     );
@@ -273,10 +269,10 @@ async function remove(event: Event): Promise<OnEventResponse> {
 
 async function getCertificate(name: string): Promise<ServerCertificate | undefined> {
   try {
-    const response = await call('GetServerCertificate', () => iam.send(new GetServerCertificateCommand({ ServerCertificateName: name })));
+    const response = await call('GetServerCertificate', ({ sdk, client }) => client.send(new sdk.GetServerCertificateCommand({ ServerCertificateName: name })));
     const certificate = response.ServerCertificate!;
     if (certificate.Tags === undefined) {
-      const tags = await call('ListServerCertificateTags', () => iam.send(new ListServerCertificateTagsCommand({ ServerCertificateName: name })));
+      const tags = await call('ListServerCertificateTags', ({ sdk, client }) => client.send(new sdk.ListServerCertificateTagsCommand({ ServerCertificateName: name })));
       return { ...certificate, Tags: tags.Tags ?? [] };
     }
     return certificate;

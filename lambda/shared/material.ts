@@ -1,15 +1,22 @@
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ErrorExplainer, errorName, InputError, translateError } from './errors';
+import { lazy } from './lazy';
 import { withRetry } from './retry';
 import type { MaterialSource } from '../../src/private/material-source';
 
-// Created once per container, as the Lambda runtime reuses them across invocations.
-const secretsManager = new SecretsManagerClient({});
-const ssm = new SSMClient({});
+// Created once per container, on first use, as the Lambda runtime reuses them across invocations.
+const secretsManager = lazy(async () => {
+  const sdk = await import('@aws-sdk/client-secrets-manager');
+  return { sdk, client: new sdk.SecretsManagerClient({}) };
+});
+const ssm = lazy(async () => {
+  const sdk = await import('@aws-sdk/client-ssm');
+  return { sdk, client: new sdk.SSMClient({}) };
+});
 // A wallet bucket may live in another region than the handler.
-const s3 = new S3Client({ followRegionRedirects: true });
+const s3 = lazy(async () => {
+  const sdk = await import('@aws-sdk/client-s3');
+  return { sdk, client: new sdk.S3Client({ followRegionRedirects: true }) };
+});
 
 const KINDS = ['inline', 'secret', 'ssm', 's3'] as const;
 
@@ -135,7 +142,8 @@ const SECRET_ERRORS: Record<string, ErrorExplainer> = {
 
 async function getSecret(secretId: string, property: string): Promise<{ text?: string; binary?: Uint8Array }> {
   try {
-    const out = await withRetry('secretsmanager:GetSecretValue', () => secretsManager.send(new GetSecretValueCommand({ SecretId: secretId })));
+    const { sdk, client } = await secretsManager();
+    const out = await withRetry('secretsmanager:GetSecretValue', () => client.send(new sdk.GetSecretValueCommand({ SecretId: secretId })));
     return { text: out.SecretString, binary: out.SecretBinary };
   } catch (e) {
     if (errorName(e) === 'ResourceNotFoundException') {
@@ -177,7 +185,8 @@ const PARAMETER_ERRORS: Record<string, ErrorExplainer> = {
 async function getParameter(name: string, withDecryption: boolean, property: string): Promise<string> {
   let parameter;
   try {
-    const out = await withRetry('ssm:GetParameter', () => ssm.send(new GetParameterCommand({ Name: name, WithDecryption: withDecryption })));
+    const { sdk, client } = await ssm();
+    const out = await withRetry('ssm:GetParameter', () => client.send(new sdk.GetParameterCommand({ Name: name, WithDecryption: withDecryption })));
     parameter = out.Parameter;
   } catch (e) {
     if (errorName(e) === 'ParameterNotFound') {
@@ -202,7 +211,8 @@ const OBJECT_ERRORS: Record<string, ErrorExplainer> = {
 async function getObject(bucket: string, key: string, property: string): Promise<Uint8Array> {
   const where = `s3://${bucket}/${key}`;
   try {
-    const out = await withRetry('s3:GetObject', () => s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+    const { sdk, client } = await s3();
+    const out = await withRetry('s3:GetObject', () => client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key })));
     if (!out.Body) {
       throw new InputError(property, `${where} has no body`);
     }

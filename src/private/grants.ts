@@ -1,9 +1,11 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 
-// One statement per principal and purpose, whose resources grow: a stack of hundreds of
-// certificates keeps one statement per action set instead of one per certificate, so the handler
-// role's policy stays within IAM's size limits and synth stays linear.
+// Statements shared by principal and purpose, whose resources grow: a stack of hundreds of
+// certificates keeps a few statements per action set instead of one per certificate. Each holds at
+// most MAX_RESOURCES resources, so that aws-cdk-lib can spread a large policy over managed policies
+// (it moves whole statements; IAM caps a managed policy at 6,144 characters).
+const MAX_RESOURCES = 20;
 const shared = new WeakMap<iam.IPrincipal, Map<string, iam.PolicyStatement>>();
 
 /**
@@ -17,17 +19,37 @@ export function addToSharedStatement(grantee: iam.IGrantable, actions: string[],
     shared.set(principal, statements);
   }
   const key = [...actions].sort().join(',');
-  let statement = statements.get(key);
-  if (!statement) {
-    statement = new iam.PolicyStatement({ actions });
-    statements.set(key, statement);
-    principal.addToPrincipalPolicy(statement);
+  const known = knownResources(statements, key);
+  for (const resource of resources) {
+    if (known.has(resource)) {
+      continue;
+    }
+    let statement = statements.get(key);
+    if (!statement || statement.frozen || statement.resources.length >= MAX_RESOURCES) {
+      statement = new iam.PolicyStatement({ actions });
+      statements.set(key, statement);
+      principal.addToPrincipalPolicy(statement);
+    }
+    statement.addResources(resource);
+    known.add(resource);
   }
-  const known = new Set(statement.resources);
-  const added = resources.filter(r => !known.has(r));
-  if (added.length > 0) {
-    statement.addResources(...added);
+}
+
+const grantedResources = new WeakMap<Map<string, iam.PolicyStatement>, Map<string, Set<string>>>();
+
+/** Every resource already granted for `key`, across its full statements too. */
+function knownResources(statements: Map<string, iam.PolicyStatement>, key: string): Set<string> {
+  let byKey = grantedResources.get(statements);
+  if (!byKey) {
+    byKey = new Map();
+    grantedResources.set(statements, byKey);
   }
+  let set = byKey.get(key);
+  if (!set) {
+    set = new Set();
+    byKey.set(key, set);
+  }
+  return set;
 }
 
 /**
