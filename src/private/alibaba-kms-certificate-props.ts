@@ -1,0 +1,301 @@
+/**
+ * The contract between `AlibabaKmsCertificate` and its handler (`lambda/alibaba-kms-certificate`),
+ * plus the rules both check: the construct at synth, the handler at deploy for values that were
+ * tokens. No CDK import: the handler imports this file too.
+ */
+import type { MaterialSource } from './material-source';
+
+/** The custom resource type. */
+export const ALIBABA_KMS_CERTIFICATE_RESOURCE_TYPE = 'Custom::AlibabaKmsCertificate';
+
+/** Key types CreateCertificate accepts. */
+export const ALIBABA_KEY_SPECS = ['RSA_2048', 'EC_P256', 'EC_SM2'] as const;
+export type AlibabaKeySpecName = typeof ALIBABA_KEY_SPECS[number];
+
+/** The subject as the handler receives it (each value a string; optional ones may be absent). */
+export interface AlibabaSubjectProps {
+  readonly CommonName: string;
+  readonly Country: string;
+  readonly Organization: string;
+  readonly OrganizationalUnit: string;
+  readonly State?: string;
+  readonly Locality?: string;
+}
+
+/**
+ * `Custom::AlibabaKmsCertificate` properties.
+ *
+ * Mode `create`: KMS generates the key (CreateCertificate), the ACM Private CA signs its CSR, the
+ * certificate and chain are uploaded. Mode `upload`: a given certificate (and chain) is uploaded to
+ * an existing KMS certificate (`CertificateId`).
+ *
+ * Credentials never travel here: only the ARN of the secret holding them.
+ */
+export interface AlibabaKmsCertificateHandlerProps {
+  readonly Mode: 'create' | 'upload';
+  readonly RegionId: string;
+  /** Host and optional port, no scheme. Absent: `kms.<RegionId>.aliyuncs.com`. */
+  readonly Endpoint?: string;
+  readonly Protocol: 'https' | 'http';
+  /** Secret with JSON `accessKeyId`, `accessKeySecret` and optional `securityToken`. */
+  readonly CredentialsSecretArn: string;
+
+  // Mode create
+  readonly Subject?: AlibabaSubjectProps;
+  readonly SubjectAlternativeNames?: readonly string[];
+  readonly KeySpec?: AlibabaKeySpecName;
+  readonly ExportablePrivateKey?: 'true' | 'false';
+  readonly CertificateAuthorityArn?: string;
+  readonly TemplateArn?: string;
+  /** Whole days, as a string. */
+  readonly ValidityDays?: string;
+
+  // Mode upload
+  readonly CertificateId?: string;
+  readonly Certificate?: MaterialSource;
+  readonly CertificateChain?: MaterialSource;
+
+  readonly Tags?: ReadonlyArray<{ readonly Key: string; readonly Value: string }>;
+  readonly RemovalPolicy: 'retain' | 'destroy';
+  /** 'true': on delete, set the certificate INACTIVE instead of deleting it. */
+  readonly DeactivateOnDelete: 'true' | 'false';
+}
+
+/** `Custom::AlibabaKmsCertificate` attributes (response Data). */
+export interface AlibabaKmsCertificateHandlerData {
+  readonly CertificateId: string;
+  readonly Arn: string;
+  /** As KMS reports it (hex). */
+  readonly SerialNumber: string;
+  /** ISO 8601. */
+  readonly NotAfter: string;
+  readonly [key: string]: string;
+}
+
+/**
+ * Properties that only matter on delete or for reaching KMS: changing them never replaces the
+ * certificate (a rotated AccessKey or a new VPC endpoint must not mint a new key).
+ */
+export const IN_PLACE_PROPERTIES = [
+  'CredentialsSecretArn', 'Endpoint', 'Protocol', 'Tags', 'RemovalPolicy', 'DeactivateOnDelete',
+] as const;
+
+/** CreateCertificate takes at most ten SANs; a certificate holds at most ten tags. */
+export const MAX_SUBJECT_ALTERNATIVE_NAMES = 10;
+export const MAX_TAGS = 10;
+export const TAG_KEY_MAX_LENGTH = 128;
+export const TAG_VALUE_MAX_LENGTH = 128;
+
+/** One subject attribute: the construct property, the handler field, the DN type and its bound. */
+export interface SubjectAttributeRule {
+  readonly property: string;
+  readonly field: keyof AlibabaSubjectProps;
+  readonly type: string;
+  readonly maxLength: number;
+  readonly required: boolean;
+}
+
+/** In RFC 2253 order (most specific first), as the DN string lists them. */
+export const SUBJECT_ATTRIBUTES: readonly SubjectAttributeRule[] = [
+  { property: 'subject.commonName', field: 'CommonName', type: 'CN', maxLength: 64, required: true },
+  { property: 'subject.organizationalUnit', field: 'OrganizationalUnit', type: 'OU', maxLength: 64, required: true },
+  { property: 'subject.organization', field: 'Organization', type: 'O', maxLength: 64, required: true },
+  { property: 'subject.locality', field: 'Locality', type: 'L', maxLength: 128, required: false },
+  { property: 'subject.state', field: 'State', type: 'ST', maxLength: 128, required: false },
+  { property: 'subject.country', field: 'Country', type: 'C', maxLength: 2, required: true },
+];
+
+// C0 controls and DEL (a regex literal with control characters would trip no-control-regex).
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** The rule a subject value breaks, or undefined. */
+export function subjectValueProblem(rule: SubjectAttributeRule, value: string | undefined): string | undefined {
+  if (value === undefined || value === '') {
+    return rule.required
+      ? `is required: KMS needs CN, C, O and OU in the subject (${rule.type})`
+      : undefined;
+  }
+  if (rule.type === 'C') {
+    return /^[A-Z]{2}$/.test(value)
+      ? undefined
+      : `'${value}' is not a two-letter ISO 3166-1 country code in upper case (e.g. CN, US, DE)`;
+  }
+  if (value.length > rule.maxLength) {
+    return `must be at most ${rule.maxLength} characters, got ${value.length}`;
+  }
+  if (hasControlCharacter(value)) {
+    return 'may not hold control characters (line breaks, tabs, ...)';
+  }
+  if (value.trim() !== value || value.length === 0) {
+    return 'may not start or end with a space';
+  }
+  return undefined;
+}
+
+/**
+ * Escapes one attribute value for an RFC 2253 distinguished name: `, + " \ < > ;` get a
+ * backslash, as do a leading `#` or space and a trailing space.
+ */
+export function escapeDnValue(value: string): string {
+  let out = '';
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    const special = ',+"\\<>;'.includes(c)
+      || (i === 0 && (c === '#' || c === ' '))
+      || (i === value.length - 1 && c === ' ');
+    out += special ? `\\${c}` : c;
+  }
+  return out;
+}
+
+/** The RFC 2253 DN KMS takes as `Subject`: `CN=...,OU=...,O=...,L=...,ST=...,C=...`. */
+export function buildDistinguishedName(subject: AlibabaSubjectProps): string {
+  return SUBJECT_ATTRIBUTES
+    .filter((rule) => subject[rule.field] !== undefined && subject[rule.field] !== '')
+    .map((rule) => `${rule.type}=${escapeDnValue(String(subject[rule.field]))}`)
+    .join(',');
+}
+
+const DNS_LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+const DNS_NAME = new RegExp(`^(?:\\*\\.)?(?:${DNS_LABEL}\\.)*${DNS_LABEL}$`);
+
+/** The rule a SAN (a DNS name; a wildcard only as the whole first label) breaks, or undefined. */
+export function subjectAlternativeNameProblem(name: string): string | undefined {
+  if (name.length < 1 || name.length > 253 || !DNS_NAME.test(name)) {
+    return `'${name}' is not a DNS name (letters, digits and hyphens in dot-separated labels; a wildcard only as the whole first label, e.g. *.example.com)`;
+  }
+  return undefined;
+}
+
+/** The rule a SAN list breaks (count, duplicates, each name), or undefined. */
+export function subjectAlternativeNamesProblem(names: readonly string[]): string | undefined {
+  if (names.length > MAX_SUBJECT_ALTERNATIVE_NAMES) {
+    return `KMS accepts at most ${MAX_SUBJECT_ALTERNATIVE_NAMES} names, got ${names.length}; split them over several certificates`;
+  }
+  const seen = new Set<string>();
+  for (const name of names) {
+    const problem = subjectAlternativeNameProblem(name);
+    if (problem) {
+      return problem;
+    }
+    const key = name.toLowerCase();
+    if (seen.has(key)) {
+      return `lists '${name}' twice; list each name once`;
+    }
+    seen.add(key);
+  }
+  return undefined;
+}
+
+/** Alibaba Cloud region IDs: `cn-hangzhou`, `ap-southeast-1`, `cn-north-2-gov-1`, ... */
+export const REGION_ID_PATTERN = /^[a-z]{2,4}(?:-[a-z0-9]+){1,4}$/;
+
+/** The rule a region ID breaks, or undefined. */
+export function regionIdProblem(regionId: string | undefined): string | undefined {
+  if (regionId === undefined || regionId === '') {
+    return 'is required: the Alibaba Cloud region of the KMS instance, e.g. cn-hangzhou';
+  }
+  if (!REGION_ID_PATTERN.test(regionId)) {
+    return `'${regionId}' is not an Alibaba Cloud region ID (lower-case, e.g. cn-hangzhou, ap-southeast-1)`;
+  }
+  return undefined;
+}
+
+/** An endpoint split into what the client takes. */
+export interface ParsedEndpoint {
+  /** Host and optional port. */
+  readonly host: string;
+  readonly protocol: 'https' | 'http';
+}
+
+const ENDPOINT_PATTERN = /^(?:(https?):\/\/)?((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?::\d{1,5})?)\/?$/;
+const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3})(?::\d{1,5})?$/;
+
+/**
+ * Parses `endpoint` (`kms-vpc.cn-hangzhou.aliyuncs.com`, `https://host:443`, or for tests
+ * `http://127.0.0.1:8080`). Plain HTTP is allowed only to a loopback address: KMS serves HTTPS.
+ * Returns the rule broken as a string, or the parsed endpoint.
+ */
+export function parseEndpoint(endpoint: string): ParsedEndpoint | string {
+  const match = ENDPOINT_PATTERN.exec(endpoint);
+  if (!match) {
+    return `'${endpoint}' is not a host name with an optional port and scheme (e.g. kms-vpc.cn-hangzhou.aliyuncs.com or https://host:443), without a path`;
+  }
+  const protocol = (match[1] ?? 'https') as 'https' | 'http';
+  const host = match[2];
+  if (protocol === 'http' && !LOOPBACK_HOST.test(host)) {
+    return `'${endpoint}' uses plain http; KMS endpoints serve HTTPS (http is accepted only for a loopback test server)`;
+  }
+  return { host, protocol };
+}
+
+/** KMS certificate IDs are UUIDs. */
+export const CERTIFICATE_ID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/** The rule a certificate ID breaks, or undefined. */
+export function certificateIdProblem(certificateId: string): string | undefined {
+  if (!CERTIFICATE_ID_PATTERN.test(certificateId)) {
+    return `'${certificateId}' is not a KMS certificate ID (a UUID such as 12345678-1234-1234-1234-123456789012)`;
+  }
+  return undefined;
+}
+
+/** The rule a tag set breaks (count, key prefix, lengths), or undefined. */
+export function tagsProblem(tags: ReadonlyArray<{ readonly Key: string; readonly Value: string }>): string | undefined {
+  if (tags.length > MAX_TAGS) {
+    return `KMS allows at most ${MAX_TAGS} tags on a certificate, got ${tags.length} (${tags.map((t) => t.Key).join(', ')}); `
+      + `remove some, or keep stack-wide tags off it with Tags.of(scope).add(key, value, { excludeResourceTypes: ['${ALIBABA_KMS_CERTIFICATE_RESOURCE_TYPE}'] })`;
+  }
+  for (const { Key: key, Value: value } of tags) {
+    if (key.length < 1 || key.length > TAG_KEY_MAX_LENGTH) {
+      return `tag key '${key}' must be 1 to ${TAG_KEY_MAX_LENGTH} characters`;
+    }
+    if (/^(aliyun|acs:)/i.test(key)) {
+      return `tag key '${key}' may not start with 'aliyun' or 'acs:' (reserved by Alibaba Cloud)`;
+    }
+    if (value.length > TAG_VALUE_MAX_LENGTH) {
+      return `the value of tag '${key}' must be at most ${TAG_VALUE_MAX_LENGTH} characters, got ${value.length}`;
+    }
+  }
+  return undefined;
+}
+
+/** The rule a validity in days breaks, or undefined. */
+export function validityDaysProblem(days: number): string | undefined {
+  if (!Number.isInteger(days) || days < 1) {
+    return `must be a whole number of days, at least 1, got ${days}`;
+  }
+  return undefined;
+}
+
+/**
+ * The algorithm an ACM Private CA signs an issued certificate with. It is decided by the CA's key,
+ * not by the CSR's: an RSA CA signs a P-256 CSR with SHA256WITHRSA. SHA-256 matches the strength of
+ * both key specs (RSA 2048, P-256); an EC CA uses the hash that matches its own curve.
+ */
+export function signingAlgorithmForCaKey(caKeyAlgorithm: string): string | undefined {
+  if (caKeyAlgorithm.startsWith('RSA_')) {
+    return 'SHA256WITHRSA';
+  }
+  switch (caKeyAlgorithm) {
+    case 'EC_prime256v1':
+      return 'SHA256WITHECDSA';
+    case 'EC_secp384r1':
+      return 'SHA384WITHECDSA';
+    case 'EC_secp521r1':
+      return 'SHA512WITHECDSA';
+    case 'SM2':
+      return 'SM3WITHSM2';
+    default:
+      // ML-DSA CAs sign with their own parameter set.
+      return /^ML_DSA_\d+$/.test(caKeyAlgorithm) ? caKeyAlgorithm : undefined;
+  }
+}
