@@ -10,13 +10,14 @@ import * as os from 'os';
 import * as path from 'path';
 import { performance } from 'perf_hooks';
 import { App, Stack } from 'aws-cdk-lib';
+import * as acmpca from 'aws-cdk-lib/aws-acmpca';
 import * as dms from 'aws-cdk-lib/aws-dms';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lightsail from 'aws-cdk-lib/aws-lightsail';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { CertificatePem, DmsCertificate, LightsailCertificate, PrivateKey, ServerCertificate } from '../src';
-import { makeTestPki, TestPki } from '../test/fixtures/pki';
+import { CertificatePem, DmsCertificate, LightsailCertificate, PrivateCa, PrivateKey, ServerCertificate } from '../src';
+import { makeCsr, makeTestPki, TestPki } from '../test/fixtures/pki';
 
 const SIZES = [1, 100, 400];
 const REPEATS = 3;
@@ -175,6 +176,65 @@ function lightsailScenario(): Scenario {
   };
 }
 
+// A root and a subordinate plus N issued certificates (keys made at deploy, in Secrets Manager),
+// against the L1s a user writes by hand: the two CAs, their certificates and activations, and N
+// certificates from CSRs (which need the key made and kept elsewhere).
+function privateCaScenario(csr: string): Scenario {
+  return {
+    name: 'PrivateCa root + subordinate + N issueCertificate vs acmpca L1s',
+    sizes: [1, 100],
+    pemBytesPerCertificate: 0,
+    build: (stack, n) => {
+      const root = new PrivateCa(stack, 'Root', { subject: { commonName: 'Bench Root' } });
+      const issuing = new PrivateCa(stack, 'Issuing', { parent: root, subject: { commonName: 'Bench Issuing' } });
+      for (let i = 0; i < n; i++) {
+        issuing.issueCertificate(`Cert${i}`, { commonName: `s${i}.example.com`, dnsNames: [`s${i}.example.com`] });
+      }
+    },
+    baseline: (stack, n) => {
+      const ca = (id: string, type: string) => new acmpca.CfnCertificateAuthority(stack, id, {
+        type,
+        keyAlgorithm: 'RSA_2048',
+        signingAlgorithm: 'SHA256WITHRSA',
+        subject: { commonName: id },
+      });
+      const root = ca('Root', 'ROOT');
+      const rootCert = new acmpca.CfnCertificate(stack, 'RootCert', {
+        certificateAuthorityArn: root.attrArn,
+        certificateSigningRequest: root.attrCertificateSigningRequest,
+        signingAlgorithm: 'SHA256WITHRSA',
+        templateArn: 'arn:aws:acm-pca:::template/RootCACertificate/V1',
+        validity: { type: 'YEARS', value: 10 },
+      });
+      new acmpca.CfnCertificateAuthorityActivation(stack, 'RootActivation', {
+        certificateAuthorityArn: root.attrArn,
+        certificate: rootCert.attrCertificate,
+      });
+      const sub = ca('Issuing', 'SUBORDINATE');
+      const subCert = new acmpca.CfnCertificate(stack, 'IssuingCert', {
+        certificateAuthorityArn: root.attrArn,
+        certificateSigningRequest: sub.attrCertificateSigningRequest,
+        signingAlgorithm: 'SHA256WITHRSA',
+        templateArn: 'arn:aws:acm-pca:::template/SubordinateCACertificate_PathLen0/V1',
+        validity: { type: 'YEARS', value: 5 },
+      });
+      new acmpca.CfnCertificateAuthorityActivation(stack, 'IssuingActivation', {
+        certificateAuthorityArn: sub.attrArn,
+        certificate: subCert.attrCertificate,
+        certificateChain: rootCert.attrCertificate,
+      });
+      for (let i = 0; i < n; i++) {
+        new acmpca.CfnCertificate(stack, `Cert${i}`, {
+          certificateAuthorityArn: sub.attrArn,
+          certificateSigningRequest: csr,
+          signingAlgorithm: 'SHA256WITHRSA',
+          validity: { type: 'DAYS', value: 365 },
+        });
+      }
+    },
+  };
+}
+
 interface AssetRow {
   readonly name: string;
   readonly bytes: number;
@@ -234,7 +294,7 @@ function table(headers: string[], rows: string[][]): string {
 
 async function main() {
   const pki = await makeTestPki();
-  const scenarios: Scenario[] = [serverCertificateScenario(pki), dmsScenario(pki), lightsailScenario()];
+  const scenarios: Scenario[] = [serverCertificateScenario(pki), dmsScenario(pki), lightsailScenario(), privateCaScenario((await makeCsr({ commonName: 'bench.example.com' })).csrPem)];
   const synthRows = scenarios.flatMap(runScenario);
 
   console.log(`Synth (median of ${REPEATS} runs, Node ${process.version}, ${os.cpus().length} CPUs)\n`);

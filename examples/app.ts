@@ -4,7 +4,7 @@
  * Everything here is deterministic: no certificate is generated at synth time, and the stacks are
  * environment-agnostic so that synth needs no lookups.
  */
-import { App, Stack, StackProps, Tags, Validations } from 'aws-cdk-lib';
+import { App, Duration, Stack, StackProps, Tags, Validations } from 'aws-cdk-lib';
 import * as dms from 'aws-cdk-lib/aws-dms';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -12,14 +12,20 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lightsail from 'aws-cdk-lib/aws-lightsail';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import {
+  AlibabaKeySpec,
+  AlibabaKmsCertificate,
   CertificatePem,
   CertificateWallet,
   DmsCertificate,
+  IssuedKeyAlgorithm,
+  KeyAlgorithm,
   LightsailCertificate,
+  PrivateCa,
   PrivateKey,
   ServerCertificate,
 } from '../src';
@@ -113,12 +119,73 @@ export class LightsailCertificateStack extends Stack {
   }
 }
 
+/** ACM Private CA: a root with a CRL and audit reports, an issuing CA, an issued certificate uploaded to IAM. */
+export class PrivateCaStack extends Stack {
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+    const root = new PrivateCa(this, 'Root', {
+      subject: { commonName: 'Example Root CA', organization: 'Example Corp', country: 'US' },
+      crl: {},
+      auditReports: { schedule: scheduler.ScheduleExpression.rate(Duration.days(30)) },
+    });
+    const issuing = new PrivateCa(this, 'Issuing', {
+      parent: root,
+      subject: { commonName: 'Example Issuing CA' },
+      keyAlgorithm: KeyAlgorithm.EC_PRIME256V1,
+    });
+    const web = issuing.issueCertificate('Web', {
+      commonName: 'www.example.com',
+      dnsNames: ['www.example.com'],
+      keyAlgorithm: IssuedKeyAlgorithm.EC_P256,
+      validity: Duration.days(90),
+    });
+    new ServerCertificate(this, 'Iam', {
+      certificateBody: web.certificatePem,
+      certificateChain: web.certificateChainPem,
+      privateKey: web.privateKey,
+    });
+    // A DMS endpoint that trusts servers whose certificates the root's hierarchy issued.
+    new DmsCertificate(this, 'DbTrust', { certificatePem: root.certificatePem });
+  }
+}
+
+/** Alibaba Cloud KMS certificates: a key made in KMS and signed by an ACM Private CA; an upload to a KMS certificate made elsewhere. */
+export class AlibabaKmsCertificateStack extends Stack {
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+    const credentials = secretsmanager.Secret.fromSecretNameV2(this, 'AlibabaCredentials', 'alibaba/kms-certificates');
+    const ca = new PrivateCa(this, 'MultiCloudCa', {
+      subject: { commonName: 'Example Multi-Cloud CA', organization: 'Example Corp', country: 'US' },
+    });
+    const web = new AlibabaKmsCertificate(this, 'Web', {
+      regionId: 'cn-hangzhou',
+      credentials,
+      issuer: ca,
+      subject: { commonName: 'www.example.cn', country: 'CN', organization: 'Example Corp', organizationalUnit: 'Web' },
+      subjectAlternativeNames: ['www.example.cn', 'api.example.cn'],
+      keySpec: AlibabaKeySpec.EC_P256,
+      validity: Duration.days(90),
+    });
+    Tags.of(web).add('team', 'platform');
+    const signing = secretsmanager.Secret.fromSecretNameV2(this, 'SigningPem', 'alibaba/signing-certificate');
+    new AlibabaKmsCertificate(this, 'Signing', {
+      regionId: 'cn-shanghai',
+      credentials,
+      certificateId: '12345678-1234-4234-8234-123456789012',
+      certificate: CertificatePem.fromSecret(signing, 'certificate'),
+      certificateChain: CertificatePem.fromSecret(signing, 'chain'),
+    });
+  }
+}
+
 /** Builds the example app's stacks into `app`. */
 export function buildExampleApp(app: App): Stack[] {
   return [
     new ServerCertificateStack(app, 'CertificatesExample-ServerCertificate'),
     new DmsCertificateStack(app, 'CertificatesExample-DmsCertificate'),
     new LightsailCertificateStack(app, 'CertificatesExample-LightsailCertificate'),
+    new PrivateCaStack(app, 'CertificatesExample-PrivateCa'),
+    new AlibabaKmsCertificateStack(app, 'CertificatesExample-AlibabaKmsCertificate'),
   ];
 }
 

@@ -8,10 +8,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 /**
- * Resource types that declare a certificate or a certificate authority.
- *
- * `Custom::` entries match by prefix (the library's custom resources, whatever suffix a
- * resource type gains later); `AWS::` entries match exactly. Extend here.
+ * Resource types that declare a certificate or a certificate authority, matched exactly (helpers
+ * such as `Custom::LightsailCertificateValidation` declare none). Extend here.
  */
 export const CERTIFICATE_RESOURCE_TYPES: readonly string[] = [
   'Custom::ServerCertificate',
@@ -31,7 +29,7 @@ const NESTED_STACK_TYPE = 'AWS::CloudFormation::Stack';
 
 /** Whether a CloudFormation resource type declares a certificate. */
 export function isCertificateType(type: string): boolean {
-  return CERTIFICATE_RESOURCE_TYPES.some((t) => (t.startsWith('Custom::') ? type.startsWith(t) : type === t));
+  return CERTIFICATE_RESOURCE_TYPES.includes(type);
 }
 
 /** Summary of one stack (or nested stack) template. */

@@ -3,3 +3,7 @@ export * from './certificate-wallet';
 export * from './server-certificate';
 export * from './dms-certificate';
 export * from './lightsail-certificate';
+export * from './private-ca-options';
+export * from './private-ca';
+export * from './issued-certificate';
+export * from './alibaba-kms-certificate';

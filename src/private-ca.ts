@@ -741,7 +741,7 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
   }
 
   /** The signing algorithm of the certificates this CA issues (ACM Private CA's name). */
-  public get issuingSigningAlgorithm(): string {
+  public get issuingSigningAlgorithm(): string | undefined {
     return this.signingAlgorithm.value;
   }
 

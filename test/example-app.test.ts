@@ -31,6 +31,21 @@ const ACKNOWLEDGED: Array<{ rule: RegExp; path: RegExp; reason: string }> = [
     reason: 'Lightsail CreateCertificate and Get* support no resource-level permissions; certificate and distribution ARNs end in IDs unknown before deploy.',
   },
   {
+    rule: /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:acm-pca:<AWS::Region>:<AWS::AccountId>:certificate-authority\/\*\]$/,
+    path: HANDLER_POLICY('PrivateCa'),
+    reason: 'A replaced CA is disabled and deleted after the role\'s policy has moved to the new CA, so the role covers the stack\'s account and Region rather than one ARN.',
+  },
+  {
+    rule: /^AwsSolutions-S1$/,
+    path: /\/(CrlBucket|AuditReportBucket)\/Resource$/,
+    reason: 'Only ACM Private CA writes to the CRL and audit-report buckets the construct creates; users who want access logs pass their own bucket.',
+  },
+  {
+    rule: /^AwsSolutions-IAM5\[Resource::<\w+AuditReportBucket\w+\.Arn>\/audit-report\/\*\]$/,
+    path: /\/SchedulerRoleForTarget-\w+\/DefaultPolicy\/Resource$/,
+    reason: 'ACM Private CA chooses the audit report object keys under audit-report/.',
+  },
+  {
     rule: /^AwsSolutions-IAM4\[Policy::arn:<AWS::Partition>:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole\]$/,
     path: FRAMEWORK,
     reason: 'aws-cdk-lib gives the Provider framework functions this managed policy.',
@@ -60,7 +75,8 @@ describe('example app', () => {
   test('declares every construct of the library', () => {
     const types = new Set(exampleStacks().flatMap(stack =>
       Object.values<any>(stack.resolve((stack as any)._toCloudFormation()).Resources).map(r => r.Type)));
-    for (const type of ['Custom::ServerCertificate', 'Custom::DmsCertificate', 'Custom::LightsailCertificate', 'Custom::LightsailCertificateValidation']) {
+    for (const type of ['Custom::ServerCertificate', 'Custom::DmsCertificate', 'Custom::LightsailCertificate', 'Custom::LightsailCertificateValidation',
+      'AWS::ACMPCA::CertificateAuthority', 'Custom::PrivateCa', 'Custom::PrivateCaIssuedCertificate', 'Custom::AlibabaKmsCertificate']) {
       expect(types).toContain(type);
     }
   });
