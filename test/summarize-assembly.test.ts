@@ -107,9 +107,10 @@ describe('summarizeAssembly', () => {
 });
 
 describe('isCertificateType', () => {
-  test('matches Custom:: types by prefix and AWS:: types exactly', () => {
+  test('matches certificate types exactly, not their helper resources', () => {
     expect(isCertificateType('Custom::LightsailCertificate')).toBe(true);
-    expect(isCertificateType('Custom::PrivateCaIssuedCertificateV2')).toBe(true);
+    expect(isCertificateType('Custom::LightsailCertificateValidation')).toBe(false);
+    expect(isCertificateType('Custom::LightsailCertificateAttachment')).toBe(false);
     expect(isCertificateType('AWS::ACMPCA::Certificate')).toBe(true);
     expect(isCertificateType('AWS::ACMPCA::CertificateAuthorityActivation')).toBe(false);
     expect(isCertificateType('Custom::Other')).toBe(false);
