@@ -112,7 +112,8 @@ export class FakeLightsail {
   private stub?: AwsStub<any, any, any>;
 
   public install(): this {
-    const stub = mockClient(LightsailClient);
+    // The cast bridges two @smithy/types versions in node_modules (see harness/fake-material.ts looseMock).
+    const stub = mockClient(LightsailClient as never) as AwsStub<any, any, any>;
     this.stub = stub;
     const on = (command: any, operation: string, fn: (input: any, region: string) => unknown) => {
       stub.on(command).callsFake(async (input: any, getClient: () => any) => {
