@@ -34,12 +34,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
     module: 'cdk_certificates',
   },
   devDeps: [
-    `@aws-sdk/client-iam@^3`,
-    `@aws-sdk/client-secrets-manager@^3`,
-    `@aws-sdk/client-ssm@^3`,
+    '@aws-sdk/client-iam@^3',
+    '@aws-sdk/client-secrets-manager@^3',
+    '@aws-sdk/client-ssm@^3',
     `@aws-sdk/client-s3@^3`,
-    `@aws-sdk/client-database-migration-service@^3`,
-    `@aws-sdk/client-lightsail@^3`,
+    '@aws-sdk/client-database-migration-service@^3',
+    '@aws-sdk/client-lightsail@^3',
     // The registry here serves no newer ACM PCA client; handlers use the runtime's SDK anyway.
     '@aws-sdk/client-acm-pca@3.523.0',
     '@alicloud/openapi-client@^0.4.15',

@@ -421,8 +421,12 @@ abstract class PrivateCaBase extends Resource implements IPrivateCa, iam.IResour
  * resource policy, scheduled audit reports and controlled deletion.
  *
  * ```ts
- * const root = new PrivateCa(this, 'Root', { subject: { commonName: 'Example Root CA' } });
- * const issuing = new PrivateCa(this, 'Issuing', { parent: root, subject: { commonName: 'Example Issuing CA' } });
+ * import { App, Stack } from 'aws-cdk-lib';
+ * import { PrivateCa } from 'cdk-certificates';
+ *
+ * const stack = new Stack(new App(), 'Pki');
+ * const root = new PrivateCa(stack, 'Root', { subject: { commonName: 'Example Root CA' } });
+ * const issuing = new PrivateCa(stack, 'Issuing', { parent: root, subject: { commonName: 'Example Issuing CA' } });
  * ```
  *
  * @resource AWS::ACMPCA::CertificateAuthority
