@@ -37,7 +37,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-iam@^3',
     '@aws-sdk/client-secrets-manager@^3',
     '@aws-sdk/client-ssm@^3',
-    `@aws-sdk/client-s3@^3`,
+    '@aws-sdk/client-s3@^3',
     '@aws-sdk/client-database-migration-service@^3',
     '@aws-sdk/client-lightsail@^3',
     // The registry here serves no newer ACM PCA client; handlers use the runtime's SDK anyway.
