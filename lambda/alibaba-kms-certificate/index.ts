@@ -58,9 +58,9 @@ import {
   validityDaysProblem,
 } from '../../src/private/alibaba-kms-certificate-props';
 import type { MaterialSource } from '../../src/private/material-source';
-import { CertificateCheckError, checkCertificateBody, checkCertificateChain, parseCertificates } from '../../src/private/x509-checks';
+import { checkCertificateBody, checkCertificateChain, parseCertificates } from '../../src/private/x509-checks';
 import type { IsCompleteRequest, IsCompleteResponse, OnEventRequest, OnEventResponse } from '../shared/cfn';
-import { errorMessage, errorName, InputError } from '../shared/errors';
+import { asInputError, errorMessage, errorName, InputError } from '../shared/errors';
 import { describeEvent, log } from '../shared/log';
 import { parseMaterialSource, readMaterial } from '../shared/material';
 import { withRetry } from '../shared/retry';
@@ -685,17 +685,6 @@ function sameCertificates(a: string | undefined, b: string | undefined): boolean
     }
   };
   return fingerprints(a) === fingerprints(b);
-}
-
-function asInputError<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof CertificateCheckError) {
-      throw new InputError(e.property, e.rule);
-    }
-    throw e;
-  }
 }
 
 function isoDate(value: string | undefined): string {

@@ -1,4 +1,5 @@
 import { redactPrivateKeys } from './log';
+import { CertificateCheckError } from '../../src/private/x509-checks';
 
 /**
  * A problem with the resource's input: the message names the construct property and the rule it
@@ -89,4 +90,19 @@ export function translateError(e: unknown, table: Record<string, ErrorExplainer>
   const translated = new Error(redactPrivateKeys(text));
   translated.name = name === 'Error' ? 'Error' : name;
   return translated;
+}
+
+/**
+ * Runs `fn` (typically the shared X.509 checks), turning a `CertificateCheckError` into the
+ * `InputError` it describes, so a bad PEM reaches CloudFormation as one message naming the property.
+ */
+export function asInputError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof CertificateCheckError) {
+      throw new InputError(e.property, e.rule);
+    }
+    throw e;
+  }
 }
