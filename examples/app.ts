@@ -14,6 +14,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import {
@@ -46,6 +47,12 @@ export class ServerCertificateStack extends Stack {
       privateKey: PrivateKey.fromSecret(bundle, 'privateKey'),
       forCloudFront: true,
     });
+    // SNS notices 30 and 7 days before the certificate expires (EventBridge Scheduler, no Lambda).
+    const notices = new sns.Topic(this, 'CertificateNotices', {
+      masterKey: new kms.Key(this, 'CertificateNoticesKey', { enableKeyRotation: true }),
+      enforceSSL: true,
+    });
+    web.notifyBeforeExpiry({ topic: notices, daysBefore: [30, 7] });
 
     const vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: 2,
@@ -127,6 +134,14 @@ export class PrivateCaStack extends Stack {
       subject: { commonName: 'Example Root CA', organization: 'Example Corp', country: 'US' },
       crl: {},
       auditReports: { schedule: scheduler.ScheduleExpression.rate(Duration.days(30)) },
+    });
+    // A year and 90 days before the root CA expires, an SNS notice (timed at deploy from its certificate).
+    root.notifyBeforeExpiry({
+      topic: new sns.Topic(this, 'CaNotices', {
+        masterKey: new kms.Key(this, 'CaNoticesKey', { enableKeyRotation: true }),
+        enforceSSL: true,
+      }),
+      daysBefore: [365, 90],
     });
     const issuing = new PrivateCa(this, 'Issuing', {
       parent: root,

@@ -18,6 +18,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { CertificatePem } from './certificate-material';
 import { CertificateWallet } from './certificate-wallet';
+import { ExpiryNotificationOptions } from './expiry-notifications';
 import {
   checkDmsCertificatePem,
   DMS_CERTIFICATE_IDENTIFIER_MAX_LENGTH,
@@ -27,6 +28,7 @@ import {
   dmsTagProblem,
 } from './private/dms-certificate-props';
 import { CertificateInputError } from './private/errors';
+import { ExpiryNotices, notAfterAtSynth } from './private/expiry-notifications';
 import { NAME_HASH_LENGTH, namePrefix } from './private/names';
 import { HandlerProvider } from './private/provider';
 import { EXPIRING_SOON_WARNING } from './private/synth-checks';
@@ -179,9 +181,13 @@ export class DmsCertificate extends DmsCertificateBase implements ITaggable {
    */
   public readonly tags: TagManager;
 
+  private readonly expiryNotices: ExpiryNotices;
+
   constructor(scope: Construct, id: string, props: DmsCertificateProps) {
     super(scope, id, { physicalName: props.certificateIdentifier });
     this.validate(props);
+    // A bundle stops being entirely valid when its first certificate expires.
+    this.expiryNotices = new ExpiryNotices(this, notAfterAtSynth(props.certificatePem?.pemText, 'certificatePem'));
 
     const provider = HandlerProvider.getOrCreate(this, {
       handlerName: 'dms-certificate',
@@ -210,6 +216,7 @@ export class DmsCertificate extends DmsCertificateBase implements ITaggable {
       KmsKeyId: props.kmsKey?.keyArn,
       Tags: Lazy.any({ produce: () => this.tags.renderTags() }, { omitEmptyArray: true }) as any,
       RemovalPolicy: removalPolicy === RemovalPolicy.RETAIN || removalPolicy === RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE ? 'retain' : 'destroy',
+      NotifyDaysBefore: this.expiryNotices.handlerProperty,
     };
 
     const resource = new CustomResource(this, 'Resource', {
@@ -228,6 +235,20 @@ export class DmsCertificate extends DmsCertificateBase implements ITaggable {
     this.signingAlgorithm = resource.getAttString('SigningAlgorithm');
     this.keyLength = Token.asNumber(resource.getAtt('KeyLength'));
     this.certificateOwner = resource.getAttString('CertificateOwner');
+    this.expiryNotices.bind({
+      kind: 'DMS certificate',
+      certificate: this.certificateArn,
+      attribute: name => resource.getAttString(name),
+    });
+  }
+
+  /**
+   * Publishes a notice to an SNS topic a number of days before the certificate expires (for a
+   * bundle, its first certificate to expire), through EventBridge Scheduler one-time schedules
+   * (no Lambda function, nothing polls). May be called more than once.
+   */
+  public notifyBeforeExpiry(options: ExpiryNotificationOptions): void {
+    this.expiryNotices.add(options);
   }
 
   private validate(props: DmsCertificateProps): void {

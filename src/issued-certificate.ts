@@ -17,7 +17,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct, IDependable } from 'constructs';
 import { CertificatePem, PrivateKey } from './certificate-material';
+import { ExpiryNotificationOptions } from './expiry-notifications';
 import { CertificateInputError } from './private/errors';
+import { ExpiryNotices } from './private/expiry-notifications';
 import {
   checkCsr,
   dnsNameProblem,
@@ -460,6 +462,9 @@ export class IssuedCertificate extends Resource implements IIssuedCertificate {
    */
   public readonly certificateAuthority: IIssuingCertificateAuthority;
 
+  /** The certificate's notAfter is known at deploy only: the handler times the notices. */
+  private readonly expiryNotices = new ExpiryNotices(this, undefined);
+
   constructor(scope: Construct, id: string, props: IssuedCertificateConstructProps) {
     super(scope, id);
     this.certificateAuthority = props.certificateAuthority;
@@ -516,6 +521,7 @@ export class IssuedCertificate extends Resource implements IIssuedCertificate {
       RevocationReason: (props.revocationReason ?? RevocationReason.SUPERSEDED).value,
       RevokeOnDelete: props.revokeOnDelete === false ? 'false' : 'true',
       RemovalPolicy: retain ? 'retain' : 'destroy',
+      NotifyDaysBefore: this.expiryNotices.handlerProperty,
     };
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
@@ -541,6 +547,20 @@ export class IssuedCertificate extends Resource implements IIssuedCertificate {
     this.certificatePem = CertificatePem.fromSecret(this.secret, SECRET_FIELDS.certificate);
     this.certificateChainPem = CertificatePem.fromSecret(this.secret, SECRET_FIELDS.certificateChain);
     this.privateKey = PrivateKey.fromSecret(this.secret, SECRET_FIELDS.privateKey);
+    this.expiryNotices.bind({
+      kind: 'certificate issued by ACM Private CA',
+      certificate: this.certificateArn,
+      attribute: name => resource.getAttString(name),
+    });
+  }
+
+  /**
+   * Publishes a notice to an SNS topic a number of days before the certificate expires, through
+   * EventBridge Scheduler one-time schedules timed by the handler when it issues the certificate
+   * (no Lambda function in the notice path, nothing polls). May be called more than once.
+   */
+  public notifyBeforeExpiry(options: ExpiryNotificationOptions): void {
+    this.expiryNotices.add(options);
   }
 
   private validateSubject(props: IssuedCertificateProps): IssuedCertificateSubject {

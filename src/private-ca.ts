@@ -19,6 +19,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { CertificatePem } from './certificate-material';
+import { ExpiryNotificationOptions } from './expiry-notifications';
 import {
   CsrIssuedCertificate,
   IIssuingCertificateAuthority,
@@ -26,6 +27,7 @@ import {
   IssuedCertificateProps,
 } from './issued-certificate';
 import { CertificateInputError } from './private/errors';
+import { ExpiryNotices, notAfterAtSynth } from './private/expiry-notifications';
 import {
   caArnProblem,
   cnameProblem,
@@ -34,8 +36,10 @@ import {
   crlCustomPathProblem,
   PERMANENT_DELETION_DEFAULT_DAYS,
   permanentDeletionProblem,
+  PRIVATE_CA_EXPIRY_NOTICES_RESOURCE_TYPE,
   PRIVATE_CA_POLICY_RESOURCE_TYPE,
   PRIVATE_CA_RESOURCE_TYPE,
+  PrivateCaExpiryNoticesHandlerProps,
   PrivateCaHandlerProps,
   PrivateCaPolicyHandlerProps,
   SUBJECT_FIELDS,
@@ -522,6 +526,9 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
   private readonly removalPolicy: RemovalPolicy;
   private policyDocument?: iam.PolicyDocument;
   private policyResource?: CustomResource;
+  /** What the expiry notices' handler parses for notAfter; undefined without a certificate. */
+  private readonly noticeCertificate?: string;
+  private expiryNotices?: ExpiryNotices;
 
   constructor(scope: Construct, id: string, props: PrivateCaProps) {
     super(scope, id);
@@ -646,6 +653,11 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
       // A user's certificate keeps its own source (a secret stays a secret, not its dynamic reference text).
       this.certificateSource = props.certificate ?? CertificatePem.fromString(certificate);
       this.chainText = this.isRoot ? certificate : activation.attrCompleteCertificateChain;
+      // A custom resource cannot take a secret's dynamic reference: a user's certificate known only
+      // at deploy reaches the notices' handler as the activation's complete chain.
+      this.noticeCertificate = props.certificate && props.certificate.pemText === undefined
+        ? activation.attrCompleteCertificateChain
+        : certificate;
       // The activation's Ref is the CA ARN: users of the ARN wait until the CA is active.
       this.certificateAuthorityArn = activation.ref;
       this.status = props.enabled === false ? 'DISABLED' : 'ACTIVE';
@@ -760,6 +772,37 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
   }
 
   /**
+   * Publishes a notice to an SNS topic a number of days before the CA's certificate expires,
+   * through EventBridge Scheduler one-time schedules (no Lambda function in the notice path,
+   * nothing polls). A certificate known at synth (an external parent's) times them at synth; a
+   * certificate made at deploy has them timed by the CA's handler. May be called more than once.
+   */
+  public notifyBeforeExpiry(options: ExpiryNotificationOptions): void {
+    const certificate = this.noticeCertificate;
+    if (certificate === undefined) {
+      throw new CertificateInputError('notifyBeforeExpiry',
+        'this CA has an external parent and no certificate yet, so it has no expiry date; supply certificate and certificateChain first', this);
+    }
+    if (!this.expiryNotices) {
+      const notices = new ExpiryNotices(this, notAfterAtSynth(this.certificateSource?.pemText, 'certificate'));
+      let resource: CustomResource | undefined;
+      notices.bind({
+        kind: 'ACM Private CA certificate authority',
+        certificate: this.certificateAuthorityArn,
+        attribute: (name) => {
+          // Created only when some notice is timed at deploy.
+          if (!resource) {
+            resource = this.expiryNoticesResource(certificate, notices);
+          }
+          return resource.getAttString(name);
+        },
+      });
+      this.expiryNotices = notices;
+    }
+    this.expiryNotices.add(options);
+  }
+
+  /**
    * Issues a certificate whose key pair is generated at deploy and kept in a Secrets Manager
    * secret (never in the template). See `IssuedCertificate`.
    */
@@ -775,6 +818,22 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
   public issueCertificateFromCsr(id: string, csr: string): CsrIssuedCertificate {
     this.assertCanIssue('issueCertificateFromCsr');
     return new CsrIssuedCertificate(this, id, { certificateAuthority: this, csr });
+  }
+
+  private expiryNoticesResource(certificate: string, notices: ExpiryNotices): CustomResource {
+    const provider = this.provider();
+    const properties: PrivateCaExpiryNoticesHandlerProps = {
+      CertificateAuthorityArn: this.certificateAuthorityArn,
+      CaCertificate: certificate,
+      NotifyDaysBefore: notices.handlerProperty,
+    };
+    const resource = new CustomResource(this, 'ExpiryNoticeTimes', {
+      serviceToken: provider.serviceToken,
+      resourceType: PRIVATE_CA_EXPIRY_NOTICES_RESOURCE_TYPE,
+      properties: properties as unknown as Record<string, unknown>,
+    });
+    resource.node.addDependency(provider.role);
+    return resource;
   }
 
   private assertCanIssue(method: string): void {

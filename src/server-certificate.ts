@@ -14,7 +14,9 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { CertificatePem, PrivateKey } from './certificate-material';
+import { ExpiryNotificationOptions } from './expiry-notifications';
 import { CertificateInputError } from './private/errors';
+import { ExpiryNotices, notAfterAtSynth } from './private/expiry-notifications';
 import { addToSharedStatement } from './private/grants';
 import { NAME_HASH_LENGTH, namePrefix, stackNamePrefix } from './private/names';
 import { HandlerProvider } from './private/provider';
@@ -225,6 +227,8 @@ export class ServerCertificate extends ServerCertificateBase implements ITaggabl
    */
   public readonly tags: TagManager;
 
+  private readonly expiryNotices: ExpiryNotices;
+
   constructor(scope: Construct, id: string, props: ServerCertificateProps) {
     super(scope, id, { physicalName: props.serverCertificateName });
 
@@ -232,6 +236,7 @@ export class ServerCertificate extends ServerCertificateBase implements ITaggabl
     const path = props.path ?? (forCloudFront ? CLOUDFRONT_PATH_PREFIX : '/');
     this.path = path;
     this.validate(props, path, forCloudFront);
+    this.expiryNotices = new ExpiryNotices(this, notAfterAtSynth(props.certificateBody.pemText, 'certificateBody'));
 
     const provider = HandlerProvider.getOrCreate(this, {
       handlerName: 'server-certificate',
@@ -257,6 +262,7 @@ export class ServerCertificate extends ServerCertificateBase implements ITaggabl
       ForCloudFront: forCloudFront ? 'true' : 'false',
       Tags: Lazy.any({ produce: () => this.tags.renderTags() }, { omitEmptyArray: true }) as any,
       RemovalPolicy: removalPolicy === RemovalPolicy.RETAIN || removalPolicy === RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE ? 'retain' : 'destroy',
+      NotifyDaysBefore: this.expiryNotices.handlerProperty,
     };
 
     const resource = new CustomResource(this, 'Resource', {
@@ -274,6 +280,20 @@ export class ServerCertificate extends ServerCertificateBase implements ITaggabl
     this.serverCertificateId = resource.getAttString('ServerCertificateId');
     this.expiration = resource.getAttString('Expiration');
     this.uploadDate = resource.getAttString('UploadDate');
+    this.expiryNotices.bind({
+      kind: 'IAM server certificate',
+      certificate: this.serverCertificateArn,
+      attribute: name => resource.getAttString(name),
+    });
+  }
+
+  /**
+   * Publishes a notice to an SNS topic a number of days before the certificate expires, through
+   * EventBridge Scheduler one-time schedules (no Lambda function, nothing polls). May be called
+   * more than once (e.g. one topic per audience).
+   */
+  public notifyBeforeExpiry(options: ExpiryNotificationOptions): void {
+    this.expiryNotices.add(options);
   }
 
   private validate(props: ServerCertificateProps, path: string, forCloudFront: boolean): void {

@@ -22,6 +22,7 @@ import {
 import { CertificateCheckError, parseCertificates } from '../../src/private/x509-checks';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { errorMessage, errorName, InputError, translateError } from '../shared/errors';
+import { earliestNotAfter, expiryNoticeData, parseNotifyDaysBefore } from '../shared/expiry';
 import { describeEvent, log } from '../shared/log';
 import { parseMaterialSource, readMaterial, readMaterialBytes } from '../shared/material';
 import { contentHash, generatedName } from '../shared/physical-name';
@@ -49,6 +50,8 @@ export interface Desired {
   readonly wallet?: Uint8Array;
   readonly kmsKeyId?: string;
   readonly tags: Tag[];
+  /** Day counts of the expiry notices to time (notifyBeforeExpiry). */
+  readonly notifyDaysBefore: number[];
 }
 
 const ERRORS = {
@@ -95,6 +98,7 @@ export async function onEvent(event: Event): Promise<OnEventResponse> {
 
 /** Reads the material and applies every rule before anything is written. */
 export async function desiredState(props: DmsCertificateResourceProperties): Promise<Desired> {
+  const notifyDaysBefore = parseNotifyDaysBefore(props.NotifyDaysBefore);
   const hasPem = present(props.CertificatePem);
   const hasWallet = present(props.CertificateWallet);
   if (hasPem === hasWallet) {
@@ -139,7 +143,7 @@ export async function desiredState(props: DmsCertificateResourceProperties): Pro
   if (problem) {
     throw new InputError('certificateIdentifier', fixedIdentifier ? problem : `the generated identifier ${problem}; give certificateIdentifier`);
   }
-  return { identifier, fixedIdentifier, pem, wallet, kmsKeyId, tags };
+  return { identifier, fixedIdentifier, pem, wallet, kmsKeyId, tags, notifyDaysBefore };
 }
 
 /** Imports the certificate, or adopts the one an earlier attempt imported. */
@@ -169,9 +173,16 @@ export async function create(desired: Desired): Promise<OnEventResponse> {
     }
     log('info', 'adopting the DMS certificate imported by an earlier attempt', { certificateIdentifier: desired.identifier, certificateArn: existing.CertificateArn });
     await reconcileTags(existing.CertificateArn!, desired.tags);
-    return respond(existing);
+    return respond(existing, desired);
   }
-  return respond(certificate);
+  try {
+    return respond(certificate, desired);
+  } catch (e) {
+    // No expiry date for the notices (a wallet DMS reports none for): leave nothing behind.
+    await call('DeleteCertificate', () => dms.send(new DeleteCertificateCommand({ CertificateArn: certificate.CertificateArn }))).catch((cleanup) =>
+      log('warn', 'could not delete the certificate just imported', { certificateArn: certificate.CertificateArn, error: errorName(cleanup) }));
+    throw e;
+  }
 }
 
 async function update(event: Event): Promise<OnEventResponse> {
@@ -192,7 +203,7 @@ async function update(event: Event): Promise<OnEventResponse> {
       `is fixed to '${desired.identifier}', and DMS cannot change the content or KMS key of an existing certificate; give a new certificateIdentifier with the new ${desired.pem !== undefined ? 'certificatePem' : 'certificateWallet'} or kmsKey, or omit it to have one generated`);
   }
   await reconcileTags(existing.CertificateArn!, desired.tags);
-  return respond(existing);
+  return respond(existing, desired);
 }
 
 /** Brings the tags in line, writing only what differs. */
@@ -321,7 +332,18 @@ function fingerprints(pem: string): string | undefined {
   }
 }
 
-function respond(certificate: Certificate): OnEventResponse {
+/** When the certificate (a bundle: its first certificate to expire) stops being valid, if known. */
+function notAfterOf(certificate: Certificate, desired: Desired): Date | undefined {
+  const times = [
+    certificate.ValidToDate === undefined ? NaN : new Date(certificate.ValidToDate).getTime(),
+    desired.pem === undefined ? NaN : earliestNotAfter(desired.pem, 'certificatePem').getTime(),
+  ].filter(t => !Number.isNaN(t));
+  return times.length === 0 ? undefined : new Date(Math.min(...times));
+}
+
+function respond(certificate: Certificate, desired: Desired): OnEventResponse {
+  const notices = desired.notifyDaysBefore.length === 0 ? {} : expiryNoticeData(notAfterOf(certificate, desired), desired.notifyDaysBefore,
+    desired.pem === undefined ? 'certificateWallet' : 'certificatePem');
   const data: DmsCertificateAttributes = {
     CertificateArn: certificate.CertificateArn ?? '',
     CertificateIdentifier: certificate.CertificateIdentifier ?? '',
@@ -331,7 +353,7 @@ function respond(certificate: Certificate): OnEventResponse {
     KeyLength: certificate.KeyLength === undefined ? '' : String(certificate.KeyLength),
     CertificateOwner: certificate.CertificateOwner ?? '',
   };
-  return { PhysicalResourceId: certificate.CertificateArn!, Data: { ...data } };
+  return { PhysicalResourceId: certificate.CertificateArn!, Data: { ...notices, ...data } };
 }
 
 function present(value: unknown): boolean {

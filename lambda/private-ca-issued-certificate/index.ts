@@ -26,6 +26,7 @@ import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } fr
 import { buildCsr, CsrRequest, GeneratedKey, generateKey, loadKey } from './csr';
 import {
   DELETE_ONLY_PROPERTIES,
+  RESPONSE_ONLY_PROPERTIES,
   dnsNameProblem,
   emailProblem,
   ipAddressProblem,
@@ -49,6 +50,7 @@ import {
 } from '../../src/private/x509-checks';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { ErrorExplainer, errorMessage, errorName, InputError, translateError } from '../shared/errors';
+import { expiryNoticeData, parseNotifyDaysBefore } from '../shared/expiry';
 import { describeEvent, log } from '../shared/log';
 import { contentHash } from '../shared/physical-name';
 import { isThrottlingOrTransient, retryWhile, withRetry } from '../shared/retry';
@@ -87,6 +89,8 @@ interface Request {
   readonly revocationReason: string;
   readonly revokeOnDelete: boolean;
   readonly retain: boolean;
+  /** Day counts of the expiry notices to time (notifyBeforeExpiry). */
+  readonly notifyDaysBefore: number[];
 }
 
 /** The secret's JSON value. Only `privateKey`, `certificate` and `certificateChain` are for consumers. */
@@ -259,6 +263,7 @@ export function parseRequest(props: IssuedCertificateHandlerProps): Request {
     revocationReason,
     revokeOnDelete: props.RevokeOnDelete !== 'false',
     retain: props.RemovalPolicy === 'retain',
+    notifyDaysBefore: parseNotifyDaysBefore(props.NotifyDaysBefore),
   };
 }
 
@@ -269,7 +274,8 @@ export function parseRequest(props: IssuedCertificateHandlerProps): Request {
 export function issuanceInputs(props: IssuedCertificateHandlerProps): string {
   const relevant: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(props)) {
-    if (key !== 'ServiceToken' && !(DELETE_ONLY_PROPERTIES as readonly string[]).includes(key)) {
+    if (key !== 'ServiceToken' && !(DELETE_ONLY_PROPERTIES as readonly string[]).includes(key)
+      && !(RESPONSE_ONLY_PROPERTIES as readonly string[]).includes(key)) {
       relevant[key] = value;
     }
   }
@@ -307,7 +313,7 @@ async function update(event: Event): Promise<OnEventResponse> {
     const pem = stored.certificateArn === physicalId && stored.certificate
       ? stored.certificate
       : (await getIssuedCertificate(request.caArn, physicalId)).certificate;
-    return respond(physicalId, pem, request.secretArn);
+    return respond(physicalId, pem, request.secretArn, request.notifyDaysBefore);
   }
   // Any other change is a new certificate; CloudFormation then deletes (revokes) the old one.
   return issue(event, request);
@@ -322,7 +328,7 @@ async function issue(event: Event, request: Request): Promise<OnEventResponse> {
   if (stored.issuance === issuance && stored.certificateArn && stored.certificate && stored.privateKey
     && CERTIFICATE_ARN.test(stored.certificateArn)) {
     log('info', 'adopting the certificate an earlier attempt stored', { certificateArn: stored.certificateArn });
-    return respond(stored.certificateArn, stored.certificate, request.secretArn);
+    return respond(stored.certificateArn, stored.certificate, request.secretArn, request.notifyDaysBefore);
   }
 
   const ca = await describeCa(request.caArn);
@@ -384,7 +390,7 @@ async function issue(event: Event, request: Request): Promise<OnEventResponse> {
     throw e;
   }
   log('info', 'stored the certificate, its chain and its key in the secret', { certificateArn, secretArn: request.secretArn });
-  return respond(certificateArn, issued.certificate, request.secretArn);
+  return respond(certificateArn, issued.certificate, request.secretArn, request.notifyDaysBefore);
 }
 
 /**
@@ -587,9 +593,10 @@ function withoutPending(doc: SecretDocument): SecretDocument {
   return rest;
 }
 
-function respond(certificateArn: string, certificatePem: string, secretArn: string): OnEventResponse {
+function respond(certificateArn: string, certificatePem: string, secretArn: string, notifyDaysBefore: number[]): OnEventResponse {
   const summary = summarizeCertificate(parseCertificates(certificatePem, 'certificate')[0]);
   const data: IssuedCertificateHandlerData = {
+    ...expiryNoticeData(summary.notAfter, notifyDaysBefore, 'certificate'),
     CertificateArn: certificateArn,
     SerialNumber: summary.serialNumber,
     NotBefore: summary.notBefore,

@@ -8,17 +8,21 @@ import {
 } from '@aws-sdk/client-acm-pca';
 import {
   caArnProblem,
+  EXPIRY_NOTICES_PHYSICAL_ID_SUFFIX,
   permanentDeletionProblem,
   POLICY_PHYSICAL_ID_SUFFIX,
   policyProblem,
+  PRIVATE_CA_EXPIRY_NOTICES_RESOURCE_TYPE,
   PRIVATE_CA_POLICY_RESOURCE_TYPE,
   PRIVATE_CA_RESOURCE_TYPE,
+  PrivateCaExpiryNoticesHandlerProps,
   PrivateCaHandlerData,
   PrivateCaHandlerProps,
   PrivateCaPolicyHandlerProps,
 } from '../../src/private/private-ca-props';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { errorMessage, errorName, InputError, translateError } from '../shared/errors';
+import { earliestNotAfter, expiryNoticeData, parseNotifyDaysBefore } from '../shared/expiry';
 import { describeEvent, log } from '../shared/log';
 import { isThrottlingOrTransient, retryWhile, withRetry } from '../shared/retry';
 
@@ -32,6 +36,7 @@ export const settings = {
 
 type CaEvent = OnEventRequest<PrivateCaHandlerProps>;
 type PolicyEvent = OnEventRequest<PrivateCaPolicyHandlerProps>;
+type ExpiryNoticesEvent = OnEventRequest<PrivateCaExpiryNoticesHandlerProps>;
 
 const ERRORS = {
   InvalidPolicyException: (e: unknown) =>
@@ -63,13 +68,17 @@ async function send<T>(operation: string, call: () => Promise<T>): Promise<T> {
 }
 
 /** Entry point of the Provider framework: dispatches on the custom resource type. */
-export async function onEvent(event: OnEventRequest<PrivateCaHandlerProps | PrivateCaPolicyHandlerProps>): Promise<OnEventResponse> {
+export async function onEvent(
+  event: OnEventRequest<PrivateCaHandlerProps | PrivateCaPolicyHandlerProps | PrivateCaExpiryNoticesHandlerProps>,
+): Promise<OnEventResponse> {
   log('info', 'event', { ...describeEvent(event) });
   switch (event.ResourceType) {
     case PRIVATE_CA_RESOURCE_TYPE:
       return onCaEvent(event as CaEvent);
     case PRIVATE_CA_POLICY_RESOURCE_TYPE:
       return onPolicyEvent(event as PolicyEvent);
+    case PRIVATE_CA_EXPIRY_NOTICES_RESOURCE_TYPE:
+      return onExpiryNoticesEvent(event as ExpiryNoticesEvent);
     default:
       throw new Error(`private-ca handler: unexpected resource type ${event.ResourceType}`);
   }
@@ -295,4 +304,33 @@ async function deletePolicy(event: PolicyEvent): Promise<OnEventResponse> {
     }
   }
   return { PhysicalResourceId: physicalId };
+}
+
+// --- Custom::PrivateCaExpiryNotices ---------------------------------------------------------------
+
+/**
+ * Times the CA's expiry notices from its certificate: no API call, so Create and Update cannot
+ * fail part-way; Delete has nothing to remove (the schedules are CloudFormation's).
+ */
+export async function onExpiryNoticesEvent(event: ExpiryNoticesEvent): Promise<OnEventResponse> {
+  const props = event.ResourceProperties;
+  const arn = String(props.CertificateAuthorityArn ?? '');
+  const physicalId = arn + EXPIRY_NOTICES_PHYSICAL_ID_SUFFIX;
+  switch (event.RequestType) {
+    case 'Create':
+    case 'Update': {
+      const arnProblem = caArnProblem(arn);
+      if (arnProblem) {
+        throw new InputError('certificateAuthorityArn', arnProblem);
+      }
+      const days = parseNotifyDaysBefore(props.NotifyDaysBefore);
+      const notAfter = earliestNotAfter(String(props.CaCertificate ?? ''), 'certificate');
+      log('info', 'timed the expiry notices of the CA', { arn, notAfter: notAfter.toISOString(), daysBefore: days });
+      return { PhysicalResourceId: physicalId, Data: expiryNoticeData(notAfter, days, 'certificate') };
+    }
+    case 'Delete':
+      return { PhysicalResourceId: event.PhysicalResourceId ?? physicalId };
+    default:
+      throw new Error(`unexpected request type ${String(event.RequestType)}`);
+  }
 }

@@ -19,6 +19,7 @@ import {
 } from '../../src/private/x509-checks';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { InputError, errorMessage, errorName, translateError } from '../shared/errors';
+import { earliestNotAfter, expiryNoticeData, parseNotifyDaysBefore } from '../shared/expiry';
 import { lazy } from '../shared/lazy';
 import { describeEvent, log } from '../shared/log';
 import { parseMaterialSource, readMaterial } from '../shared/material';
@@ -48,6 +49,8 @@ interface Desired {
   readonly tags: Tag[];
   /** The name was chosen by the user (a new body cannot reuse it). */
   readonly fixedName: boolean;
+  /** Day counts of the expiry notices to time (notifyBeforeExpiry). */
+  readonly notifyDaysBefore: number[];
 }
 
 const ERRORS = {
@@ -100,6 +103,7 @@ export async function onEvent(event: Event): Promise<OnEventResponse> {
 
 /** Reads the material and applies every rule before anything is written. */
 export async function desiredState(props: ServerCertificateHandlerProps): Promise<Desired> {
+  const notifyDaysBefore = parseNotifyDaysBefore(props.NotifyDaysBefore);
   const body = await readMaterial(parseMaterialSource(props.CertificateBody, 'certificateBody'), 'certificateBody');
   const chainSource: MaterialSource | undefined = props.CertificateChain === undefined
     ? undefined
@@ -148,6 +152,7 @@ export async function desiredState(props: ServerCertificateHandlerProps): Promis
     privateKey,
     tags: (props.Tags ?? []).map(t => ({ Key: t.Key, Value: t.Value })),
     fixedName: props.ServerCertificateName !== undefined && props.ServerCertificateName !== '',
+    notifyDaysBefore,
   };
 }
 
@@ -163,7 +168,7 @@ async function create(desired: Desired): Promise<OnEventResponse> {
       Tags: desired.tags.length > 0 ? desired.tags : undefined,
     })));
     log('info', 'uploaded server certificate', { serverCertificateName: desired.name, path: desired.path });
-    return respond(response.ServerCertificateMetadata!);
+    return respond(response.ServerCertificateMetadata!, desired);
   } catch (e) {
     if (errorName(e) !== 'EntityAlreadyExistsException') {
       throw e;
@@ -230,7 +235,7 @@ async function reconcile(existing: ServerCertificate, desired: Desired): Promise
   if (removed.length + changed.length > 0) {
     log('info', 'updated tags', { serverCertificateName: name, removed: removed.length, set: changed.length });
   }
-  return respond(metadata);
+  return respond(metadata, desired);
 }
 
 async function remove(event: Event): Promise<OnEventResponse> {
@@ -284,8 +289,10 @@ async function getCertificate(name: string): Promise<ServerCertificate | undefin
   }
 }
 
-function respond(metadata: ServerCertificateMetadata): OnEventResponse {
+function respond(metadata: ServerCertificateMetadata, desired: Desired): OnEventResponse {
   const data: ServerCertificateHandlerData = {
+    // IAM's Expiration is the body's notAfter (already parsed, so nothing fails after the upload).
+    ...expiryNoticeData(metadata.Expiration ?? earliestNotAfter(desired.body, 'certificateBody'), desired.notifyDaysBefore, 'certificateBody'),
     Arn: metadata.Arn!,
     ServerCertificateName: metadata.ServerCertificateName!,
     ServerCertificateId: metadata.ServerCertificateId!,

@@ -48,6 +48,8 @@ export interface DmsCertificateResourceProperties {
   readonly Tags?: DmsCertificateTag[];
   /** What Delete does: 'destroy' deletes the certificate, 'retain' leaves it. */
   readonly RemovalPolicy: 'retain' | 'destroy';
+  /** Day counts of the expiry notices to time (`NotifyAt<days>` in Data); absent when none. */
+  readonly NotifyDaysBefore?: string[];
 }
 
 /** The attributes the handler returns in `Data` (all strings; empty when DMS does not report one). */

@@ -49,6 +49,8 @@ export interface IssuedCertificateHandlerProps {
   readonly RevokeOnDelete: 'true' | 'false';
   /** Used on delete only. */
   readonly RemovalPolicy: 'retain' | 'destroy';
+  /** Day counts of the expiry notices to time (`NotifyAt<days>` in Data); absent when none. */
+  readonly NotifyDaysBefore?: readonly string[];
 }
 
 /** The properties that only matter on delete: changing them never issues a new certificate. */
@@ -57,6 +59,12 @@ export const DELETE_ONLY_PROPERTIES: ReadonlyArray<keyof IssuedCertificateHandle
   'RevokeOnDelete',
   'RemovalPolicy',
 ];
+
+/**
+ * The properties that only shape the response (the expiry notices' times): changing them never
+ * issues a new certificate.
+ */
+export const RESPONSE_ONLY_PROPERTIES: ReadonlyArray<keyof IssuedCertificateHandlerProps> = ['NotifyDaysBefore'];
 
 /** `Custom::PrivateCaIssuedCertificate` attributes (response Data): small, public, no PEM. */
 export interface IssuedCertificateHandlerData {

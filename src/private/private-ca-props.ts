@@ -34,8 +34,27 @@ export interface PrivateCaPolicyHandlerProps {
   readonly RemovalPolicy: 'retain' | 'destroy';
 }
 
+/**
+ * `Custom::PrivateCaExpiryNotices`: times the CA's expiry notices (notifyBeforeExpiry) from its
+ * certificate. Create and Update make no API call; Delete has nothing to delete. A resource of
+ * its own rather than a property of `Custom::PrivateCa`: a root's certificate resource takes its
+ * CA ARN from `Custom::PrivateCa`, so that resource cannot also take the certificate.
+ * Physical ID: `<CA ARN>/expiry-notices`. Data: `NotifyNotAfter` and `NotifyAt<days>`.
+ */
+export interface PrivateCaExpiryNoticesHandlerProps {
+  readonly CertificateAuthorityArn: string;
+  /** The CA certificate (PEM), or its complete chain: the earliest notAfter counts. */
+  readonly CaCertificate: string;
+  /** Day counts of the notices. */
+  readonly NotifyDaysBefore: string[];
+}
+
 export const PRIVATE_CA_RESOURCE_TYPE = 'Custom::PrivateCa';
 export const PRIVATE_CA_POLICY_RESOURCE_TYPE = 'Custom::PrivateCaPolicy';
+export const PRIVATE_CA_EXPIRY_NOTICES_RESOURCE_TYPE = 'Custom::PrivateCaExpiryNotices';
+
+/** Suffix of the expiry notices resource's physical ID. */
+export const EXPIRY_NOTICES_PHYSICAL_ID_SUFFIX = '/expiry-notices';
 
 /** Suffix of the policy resource's physical ID. */
 export const POLICY_PHYSICAL_ID_SUFFIX = '/policy';

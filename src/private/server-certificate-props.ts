@@ -14,6 +14,8 @@ export interface ServerCertificateHandlerProps {
   readonly ForCloudFront: 'true' | 'false';
   readonly Tags?: ReadonlyArray<{ readonly Key: string; readonly Value: string }>;
   readonly RemovalPolicy: 'retain' | 'destroy';
+  /** Day counts of the expiry notices timed at deploy (`NotifyAt<days>` in Data); absent when none. */
+  readonly NotifyDaysBefore?: string[];
 }
 
 /** `Custom::ServerCertificate` attributes (response Data). */
