@@ -7,3 +7,4 @@ export * from './private-ca-options';
 export * from './private-ca';
 export * from './issued-certificate';
 export * from './alibaba-kms-certificate';
+export * from './expiry-notifications';
