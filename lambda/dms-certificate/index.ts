@@ -19,9 +19,10 @@ import {
   dmsCertificateIdentifierProblem,
   dmsTagProblem,
 } from '../../src/private/dms-certificate-props';
-import { CertificateCheckError, parseCertificates } from '../../src/private/x509-checks';
+import { parseCertificates } from '../../src/private/x509-checks';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
-import { errorMessage, errorName, InputError, translateError } from '../shared/errors';
+import { isoDate } from '../shared/dates';
+import { asInputError, errorMessage, errorName, InputError, translateError } from '../shared/errors';
 import { earliestNotAfter, expiryNoticeData, parseNotifyDaysBefore } from '../shared/expiry';
 import { describeEvent, log } from '../shared/log';
 import { parseMaterialSource, readMaterial, readMaterialBytes } from '../shared/material';
@@ -360,21 +361,4 @@ function present(value: unknown): boolean {
   return value !== undefined && value !== null && value !== '';
 }
 
-function asInputError<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof CertificateCheckError) {
-      throw new InputError(e.property, e.rule);
-    }
-    throw e;
-  }
-}
 
-function isoDate(value: Date | string | undefined): string {
-  if (value === undefined) {
-    return '';
-  }
-  const date = value instanceof Date ? value : new Date(value);
-  return Number.isNaN(date.getTime()) ? '' : date.toISOString();
-}

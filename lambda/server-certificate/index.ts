@@ -11,14 +11,14 @@ import {
   serverCertificatePathProblem,
 } from '../../src/private/server-certificate-props';
 import {
-  CertificateCheckError,
   checkCertificateBody,
   checkCertificateChain,
   checkPrivateKeyMatchesCertificate,
   parseCertificates,
 } from '../../src/private/x509-checks';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
-import { InputError, errorMessage, errorName, translateError } from '../shared/errors';
+import { isoDate } from '../shared/dates';
+import { asInputError, InputError, errorMessage, errorName, translateError } from '../shared/errors';
 import { earliestNotAfter, expiryNoticeData, parseNotifyDaysBefore } from '../shared/expiry';
 import { lazy } from '../shared/lazy';
 import { describeEvent, log } from '../shared/log';
@@ -322,20 +322,4 @@ function checkLength(property: string, value: string, max: number): void {
   }
 }
 
-function asInputError<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof CertificateCheckError) {
-      throw new InputError(e.property, e.rule);
-    }
-    throw e;
-  }
-}
 
-function isoDate(value: Date | string | undefined): string {
-  if (value === undefined) {
-    return '';
-  }
-  return (value instanceof Date ? value : new Date(value)).toISOString();
-}
