@@ -1,5 +1,4 @@
 import {
-  Annotations,
   ArnFormat,
   CustomResource,
   Duration,
@@ -31,8 +30,7 @@ import { CertificateInputError } from './private/errors';
 import { ExpiryNotices, notAfterAtSynth } from './private/expiry-notifications';
 import { NAME_HASH_LENGTH, namePrefix } from './private/names';
 import { HandlerProvider } from './private/provider';
-import { EXPIRING_SOON_WARNING } from './private/synth-checks';
-import { CertificateCheckError } from './private/x509-checks';
+import { checkBundleAtSynth } from './private/synth-checks';
 
 /**
  * A certificate imported into AWS Database Migration Service.
@@ -267,19 +265,8 @@ export class DmsCertificate extends DmsCertificateBase implements ITaggable {
         throw new CertificateInputError('certificateIdentifier', problem, this);
       }
     }
-    const pem = props.certificatePem?.pemText;
-    if (pem !== undefined) {
-      try {
-        const result = checkDmsCertificatePem(pem, 'certificatePem');
-        for (const warning of result.warnings) {
-          Annotations.of(this).addWarningV2(EXPIRING_SOON_WARNING, warning);
-        }
-      } catch (e) {
-        if (e instanceof CertificateCheckError) {
-          throw new CertificateInputError(e.property, e.rule, this);
-        }
-        throw e;
-      }
+    if (props.certificatePem !== undefined) {
+      checkBundleAtSynth(this, 'certificatePem', props.certificatePem, checkDmsCertificatePem);
     }
   }
 
