@@ -1,16 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  AddTagsToResourceCommand,
-  Certificate,
-  DatabaseMigrationServiceClient,
-  DeleteCertificateCommand,
-  DescribeCertificatesCommand,
-  DescribeEndpointsCommand,
-  ImportCertificateCommand,
-  ListTagsForResourceCommand,
-  RemoveTagsFromResourceCommand,
-  Tag,
-} from '@aws-sdk/client-database-migration-service';
+import type { Certificate, Tag } from '@aws-sdk/client-database-migration-service';
 import {
   checkDmsCertificatePem,
   DMS_CERTIFICATE_IDENTIFIER_MAX_LENGTH,
@@ -24,12 +13,16 @@ import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { isoDate } from '../shared/dates';
 import { asInputError, errorMessage, errorName, InputError, translateError } from '../shared/errors';
 import { earliestNotAfter, expiryNoticeData, parseNotifyDaysBefore } from '../shared/expiry';
+import { lazy } from '../shared/lazy';
 import { describeEvent, log } from '../shared/log';
 import { parseMaterialSource, readMaterial, readMaterialBytes } from '../shared/material';
 import { contentHash, generatedName } from '../shared/physical-name';
 import { isThrottlingOrTransient, retryWhile, withRetry } from '../shared/retry';
 
-const dms = new DatabaseMigrationServiceClient({});
+const dms = lazy(async () => {
+  const sdk = await import('@aws-sdk/client-database-migration-service');
+  return { sdk, client: new sdk.DatabaseMigrationServiceClient({}) };
+});
 
 /** How long a delete waits for endpoints to let go of a certificate. */
 export const settings = {
@@ -72,8 +65,12 @@ function isRetryable(e: unknown): boolean {
   return isThrottlingOrTransient(e) || errorName(e) === 'KMSThrottlingFault';
 }
 
-function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-  return withRetry(operation, fn, { retryable: isRetryable });
+type Dms = Awaited<ReturnType<typeof dms>>;
+
+/** Calls DMS with the client made on first use, retrying throttling and transient failures. */
+async function call<T>(operation: string, fn: (dmsApi: Dms) => Promise<T>): Promise<T> {
+  const api = await dms();
+  return withRetry(operation, () => fn(api), { retryable: isRetryable });
 }
 
 /** The Provider framework's onEvent entry point. */
@@ -151,7 +148,7 @@ export async function desiredState(props: DmsCertificateResourceProperties): Pro
 export async function create(desired: Desired): Promise<OnEventResponse> {
   let certificate: Certificate;
   try {
-    const response = await call('ImportCertificate', () => dms.send(new ImportCertificateCommand({
+    const response = await call('ImportCertificate', ({ sdk, client }) => client.send(new sdk.ImportCertificateCommand({
       CertificateIdentifier: desired.identifier,
       CertificatePem: desired.pem,
       // Bytes, not base64 text: the SDK base64-encodes blobs itself, exactly once.
@@ -180,7 +177,7 @@ export async function create(desired: Desired): Promise<OnEventResponse> {
     return respond(certificate, desired);
   } catch (e) {
     // No expiry date for the notices (a wallet DMS reports none for): leave nothing behind.
-    await call('DeleteCertificate', () => dms.send(new DeleteCertificateCommand({ CertificateArn: certificate.CertificateArn }))).catch((cleanup) =>
+    await call('DeleteCertificate', ({ sdk, client }) => client.send(new sdk.DeleteCertificateCommand({ CertificateArn: certificate.CertificateArn }))).catch((cleanup) =>
       log('warn', 'could not delete the certificate just imported', { certificateArn: certificate.CertificateArn, error: errorName(cleanup) }));
     throw e;
   }
@@ -209,16 +206,16 @@ async function update(event: Event): Promise<OnEventResponse> {
 
 /** Brings the tags in line, writing only what differs. */
 async function reconcileTags(arn: string, tags: Tag[]): Promise<void> {
-  const listed = await call('ListTagsForResource', () => dms.send(new ListTagsForResourceCommand({ ResourceArn: arn })));
+  const listed = await call('ListTagsForResource', ({ sdk, client }) => client.send(new sdk.ListTagsForResourceCommand({ ResourceArn: arn })));
   const current = new Map((listed.TagList ?? []).map(t => [t.Key!, t.Value ?? '']));
   const wanted = new Map(tags.map(t => [t.Key!, t.Value ?? '']));
   const removed = [...current.keys()].filter(k => !wanted.has(k));
   const changed = [...wanted.entries()].filter(([k, v]) => current.get(k) !== v);
   if (removed.length > 0) {
-    await call('RemoveTagsFromResource', () => dms.send(new RemoveTagsFromResourceCommand({ ResourceArn: arn, TagKeys: removed })));
+    await call('RemoveTagsFromResource', ({ sdk, client }) => client.send(new sdk.RemoveTagsFromResourceCommand({ ResourceArn: arn, TagKeys: removed })));
   }
   if (changed.length > 0) {
-    await call('AddTagsToResource', () => dms.send(new AddTagsToResourceCommand({
+    await call('AddTagsToResource', ({ sdk, client }) => client.send(new sdk.AddTagsToResourceCommand({
       ResourceArn: arn,
       Tags: changed.map(([Key, Value]) => ({ Key, Value })),
     })));
@@ -242,7 +239,7 @@ async function remove(event: Event): Promise<OnEventResponse> {
   try {
     await retryWhile(
       'DeleteCertificate',
-      () => call('DeleteCertificate', () => dms.send(new DeleteCertificateCommand({ CertificateArn: arn }))),
+      () => call('DeleteCertificate', ({ sdk, client }) => client.send(new sdk.DeleteCertificateCommand({ CertificateArn: arn }))),
       e => errorName(e) === 'InvalidResourceStateFault',
       { deadlineMs: settings.inUseDeadlineMs, intervalMs: settings.inUseIntervalMs },
     );
@@ -269,7 +266,7 @@ async function remove(event: Event): Promise<OnEventResponse> {
 /** The DMS certificate whose `filter` (`certificate-id` or `certificate-arn`) is `value`, if any. */
 async function findCertificate(filter: 'certificate-id' | 'certificate-arn', value: string): Promise<Certificate | undefined> {
   try {
-    const response = await call('DescribeCertificates', () => dms.send(new DescribeCertificatesCommand({
+    const response = await call('DescribeCertificates', ({ sdk, client }) => client.send(new sdk.DescribeCertificatesCommand({
       Filters: [{ Name: filter, Values: [value] }],
     })));
     return (response.Certificates ?? []).find(c =>
@@ -289,7 +286,7 @@ async function endpointsUsing(arn: string): Promise<string[]> {
   try {
     let marker: string | undefined;
     for (let page = 0; page < 20; page++) {
-      const response = await call('DescribeEndpoints', () => dms.send(new DescribeEndpointsCommand({ Marker: marker, MaxRecords: 100 })));
+      const response = await call('DescribeEndpoints', ({ sdk, client }) => client.send(new sdk.DescribeEndpointsCommand({ Marker: marker, MaxRecords: 100 })));
       for (const endpoint of response.Endpoints ?? []) {
         if (endpoint.CertificateArn === arn) {
           users.push(endpoint.EndpointIdentifier ?? endpoint.EndpointArn ?? '(unnamed)');
