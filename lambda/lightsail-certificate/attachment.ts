@@ -1,5 +1,4 @@
-import { AttachCertificateToDistributionCommand, DetachCertificateFromDistributionCommand } from '@aws-sdk/client-lightsail';
-import { call, getCertificate, getDistribution, lightsailClient, lightsailError } from './lightsail';
+import { call, getCertificate, getDistribution, lightsailError } from './lightsail';
 import { DISTRIBUTION_REGION, certificateNameProblem } from '../../src/private/lightsail-certificate-props';
 import type { LightsailAttachmentHandlerProps } from '../../src/private/lightsail-certificate-props';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
@@ -63,7 +62,7 @@ export async function attachmentOnEvent(event: OnEventRequest<LightsailAttachmen
       throw new Error(`${where}: the certificate is ${certificate.status ?? 'not issued'}; only an ISSUED certificate can be attached: keep waitForValidation (the default with a hosted zone), or create its validation records and deploy again once it is issued`);
     }
     try {
-      await call('AttachCertificateToDistribution', () => lightsailClient(DISTRIBUTION_REGION).send(new AttachCertificateToDistributionCommand({
+      await call('AttachCertificateToDistribution', DISTRIBUTION_REGION, ({ sdk, client }) => client.send(new sdk.AttachCertificateToDistributionCommand({
         distributionName: input.distributionName,
         certificateName: input.certificateName,
       })));
@@ -95,7 +94,7 @@ async function detach(event: OnEventRequest<LightsailAttachmentHandlerProps>): P
     return { PhysicalResourceId: id };
   }
   try {
-    await call('DetachCertificateFromDistribution', () => lightsailClient(DISTRIBUTION_REGION).send(new DetachCertificateFromDistributionCommand({ distributionName })));
+    await call('DetachCertificateFromDistribution', DISTRIBUTION_REGION, ({ sdk, client }) => client.send(new sdk.DetachCertificateFromDistributionCommand({ distributionName })));
   } catch (e) {
     if (errorName(e) === 'NotFoundException') {
       return { PhysicalResourceId: id };

@@ -1,17 +1,10 @@
-import {
-  CreateCertificateCommand,
-  DeleteCertificateCommand,
-  Tag,
-  TagResourceCommand,
-  UntagResourceCommand,
-} from '@aws-sdk/client-lightsail';
+import type { Tag } from '@aws-sdk/client-lightsail';
 import { failureError } from './failure';
 import {
   LightsailCertificate,
   call,
   describeCertificateUsers,
   getCertificate,
-  lightsailClient,
   lightsailError,
   regionOfArn,
 } from './lightsail';
@@ -187,7 +180,7 @@ async function createCertificate(desired: DesiredCertificate): Promise<OnEventRe
     await adopt(existing, desired, where);
   } else {
     try {
-      await call('CreateCertificate', () => lightsailClient(desired.region).send(new CreateCertificateCommand({
+      await call('CreateCertificate', desired.region, ({ sdk, client }) => client.send(new sdk.CreateCertificateCommand({
         certificateName: desired.name,
         domainName: desired.domainName,
         subjectAlternativeNames: desired.subjectAlternativeNames.length > 0 ? desired.subjectAlternativeNames : undefined,
@@ -231,7 +224,7 @@ async function adopt(existing: LightsailCertificate, desired: DesiredCertificate
 
 async function deleteQuietly(desired: DesiredCertificate, where: string): Promise<void> {
   try {
-    await call('DeleteCertificate', () => lightsailClient(desired.region).send(new DeleteCertificateCommand({ certificateName: desired.name })));
+    await call('DeleteCertificate', desired.region, ({ sdk, client }) => client.send(new sdk.DeleteCertificateCommand({ certificateName: desired.name })));
     log('info', 'deleted the certificate this failed create made', { certificateName: desired.name, region: desired.region });
   } catch (e) {
     log('error', 'could not delete the certificate this failed create made; delete it by hand', { where, error: e });
@@ -384,7 +377,7 @@ async function reconcileTags(
     .filter((k) => !wanted.has(k) && actual.has(k));
   if (toSet.length > 0) {
     try {
-      await call('TagResource', () => lightsailClient(desired.region).send(new TagResourceCommand({
+      await call('TagResource', desired.region, ({ sdk, client }) => client.send(new sdk.TagResourceCommand({
         resourceName: current.name,
         resourceArn: current.arn,
         tags: toSet,
@@ -395,7 +388,7 @@ async function reconcileTags(
   }
   if (toRemove.length > 0) {
     try {
-      await call('UntagResource', () => lightsailClient(desired.region).send(new UntagResourceCommand({
+      await call('UntagResource', desired.region, ({ sdk, client }) => client.send(new sdk.UntagResourceCommand({
         resourceName: current.name,
         resourceArn: current.arn,
         tagKeys: toRemove,
@@ -449,7 +442,7 @@ async function deleteCertificate(event: OnEventRequest<LightsailCertificateHandl
   try {
     await retryWhile('lightsail:DeleteCertificate (in use)', async () => {
       try {
-        await call('DeleteCertificate', () => lightsailClient(region).send(new DeleteCertificateCommand({ certificateName: desired.name })));
+        await call('DeleteCertificate', region, ({ sdk, client }) => client.send(new sdk.DeleteCertificateCommand({ certificateName: desired.name })));
       } catch (e) {
         if (errorName(e) === 'NotFoundException') {
           return;

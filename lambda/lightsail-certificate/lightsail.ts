@@ -1,29 +1,31 @@
-import {
-  Certificate,
-  GetCertificatesCommand,
-  GetContainerServicesCommand,
-  GetDistributionsCommand,
-  LightsailClient,
-  LightsailDistribution,
-} from '@aws-sdk/client-lightsail';
+import type * as LightsailSdk from '@aws-sdk/client-lightsail';
 import { DISTRIBUTION_REGION } from '../../src/private/lightsail-certificate-props';
 import { ErrorExplainer, errorMessage, errorName, translateError } from '../shared/errors';
+import { lazy } from '../shared/lazy';
 import { log } from '../shared/log';
 import { isThrottlingOrTransient, withRetry } from '../shared/retry';
 
-// One client per region, created on first use and kept for the life of the container: the
-// region comes from the resource properties (certificates for distributions live in us-east-1
-// whatever the stack's region).
-const clients = new Map<string, LightsailClient>();
+// The SDK is loaded on the first call, then one client per region is created on first use and kept
+// for the life of the container: the region comes from the resource properties (certificates for
+// distributions live in us-east-1 whatever the stack's region).
+const sdkModule = lazy(() => import('@aws-sdk/client-lightsail'));
+const clients = new Map<string, LightsailSdk.LightsailClient>();
 
-/** The Lightsail client of `region`. */
-export function lightsailClient(region: string): LightsailClient {
+/** The Lightsail SDK module and the client of one region. */
+export interface Lightsail {
+  readonly sdk: typeof LightsailSdk;
+  readonly client: LightsailSdk.LightsailClient;
+}
+
+/** The Lightsail SDK and the client of `region`, each made on first use. */
+export async function lightsail(region: string): Promise<Lightsail> {
+  const sdk = await sdkModule();
   let client = clients.get(region);
   if (!client) {
-    client = new LightsailClient({ region });
+    client = new sdk.LightsailClient({ region });
     clients.set(region, client);
   }
-  return client;
+  return { sdk, client };
 }
 
 /** Throttling, transient faults and Lightsail's own `ServiceException` (a server fault) are retried. */
@@ -31,9 +33,10 @@ export function isRetryableLightsailError(e: unknown): boolean {
   return isThrottlingOrTransient(e) || errorName(e) === 'ServiceException';
 }
 
-/** Runs one Lightsail call with retries of throttling and transient faults. */
-export function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-  return withRetry(`lightsail:${operation}`, fn, { retryable: isRetryableLightsailError });
+/** Runs one Lightsail call in `region` with retries of throttling and transient faults. */
+export async function call<T>(operation: string, region: string, fn: (api: Lightsail) => Promise<T>): Promise<T> {
+  const api = await lightsail(region);
+  return withRetry(`lightsail:${operation}`, () => fn(api), { retryable: isRetryableLightsailError });
 }
 
 /**
@@ -59,7 +62,7 @@ export function lightsailError(e: unknown, context: string, inputHint: string): 
 }
 
 /** A certificate as the handler uses it: GetCertificates' detail (with the summary's fields as fallback). */
-export type LightsailCertificate = Certificate & { readonly arn: string; readonly name: string };
+export type LightsailCertificate = LightsailSdk.Certificate & { readonly arn: string; readonly name: string };
 
 /**
  * The certificate named `name` in `region` with its details, or undefined when there is none.
@@ -68,7 +71,7 @@ export type LightsailCertificate = Certificate & { readonly arn: string; readonl
 export async function getCertificate(region: string, name: string, context: string): Promise<LightsailCertificate | undefined> {
   let out;
   try {
-    out = await call('GetCertificates', () => lightsailClient(region).send(new GetCertificatesCommand({
+    out = await call('GetCertificates', region, ({ sdk, client }) => client.send(new sdk.GetCertificatesCommand({
       certificateName: name,
       includeCertificateDetails: true,
     })));
@@ -82,7 +85,7 @@ export async function getCertificate(region: string, name: string, context: stri
   if (!summary) {
     return undefined;
   }
-  const detail: Certificate = summary.certificateDetail ?? {};
+  const detail: LightsailSdk.Certificate = summary.certificateDetail ?? {};
   const arn = detail.arn ?? summary.certificateArn;
   if (!arn) {
     return undefined;
@@ -97,9 +100,9 @@ export async function getCertificate(region: string, name: string, context: stri
 }
 
 /** The distribution named `name` (Lightsail distributions live in us-east-1), or undefined. */
-export async function getDistribution(name: string, context: string): Promise<LightsailDistribution | undefined> {
+export async function getDistribution(name: string, context: string): Promise<LightsailSdk.LightsailDistribution | undefined> {
   try {
-    const out = await call('GetDistributions', () => lightsailClient(DISTRIBUTION_REGION).send(new GetDistributionsCommand({ distributionName: name })));
+    const out = await call('GetDistributions', DISTRIBUTION_REGION, ({ sdk, client }) => client.send(new sdk.GetDistributionsCommand({ distributionName: name })));
     return (out.distributions ?? []).find((d) => d.name === name);
   } catch (e) {
     if (errorName(e) === 'NotFoundException') {
@@ -122,7 +125,7 @@ export async function describeCertificateUsers(region: string, certificateName: 
     try {
       let pageToken: string | undefined;
       for (let page = 0; page < MAX_PAGES; page++) {
-        const out = await call('GetDistributions', () => lightsailClient(region).send(new GetDistributionsCommand({ pageToken })));
+        const out = await call('GetDistributions', region, ({ sdk, client }) => client.send(new sdk.GetDistributionsCommand({ pageToken })));
         for (const d of out.distributions ?? []) {
           if (d.certificateName === certificateName && d.name) {
             users.push(`distribution '${d.name}'`);
@@ -138,7 +141,7 @@ export async function describeCertificateUsers(region: string, certificateName: 
     }
   }
   try {
-    const out = await call('GetContainerServices', () => lightsailClient(region).send(new GetContainerServicesCommand({})));
+    const out = await call('GetContainerServices', region, ({ sdk, client }) => client.send(new sdk.GetContainerServicesCommand({})));
     for (const s of out.containerServices ?? []) {
       if (s.publicDomainNames && Object.prototype.hasOwnProperty.call(s.publicDomainNames, certificateName) && s.containerServiceName) {
         users.push(`container service '${s.containerServiceName}'`);
