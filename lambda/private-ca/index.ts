@@ -1,12 +1,4 @@
 import {
-  ACMPCAClient,
-  DeleteCertificateAuthorityCommand,
-  DeletePolicyCommand,
-  DescribeCertificateAuthorityCommand,
-  PutPolicyCommand,
-  UpdateCertificateAuthorityCommand,
-} from '@aws-sdk/client-acm-pca';
-import {
   caArnProblem,
   EXPIRY_NOTICES_PHYSICAL_ID_SUFFIX,
   permanentDeletionProblem,
@@ -23,10 +15,14 @@ import {
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { errorMessage, errorName, InputError, translateError } from '../shared/errors';
 import { earliestNotAfter, expiryNoticeData, parseNotifyDaysBefore } from '../shared/expiry';
+import { lazy } from '../shared/lazy';
 import { describeEvent, log } from '../shared/log';
 import { isThrottlingOrTransient, retryWhile, withRetry } from '../shared/retry';
 
-const pca = new ACMPCAClient({});
+const pca = lazy(async () => {
+  const sdk = await import('@aws-sdk/client-acm-pca');
+  return { sdk, client: new sdk.ACMPCAClient({}) };
+});
 
 /** How long a change waits for a previous update of the CA to finish (ConcurrentModificationException). */
 export const settings = {
@@ -57,11 +53,17 @@ function isRetryable(e: unknown): boolean {
   return isThrottlingOrTransient(e) || errorName(e) === 'RequestFailedException';
 }
 
-/** Sends one ACM PCA call with throttling retries, then waits out concurrent updates. */
-async function send<T>(operation: string, call: () => Promise<T>): Promise<T> {
+type Pca = Awaited<ReturnType<typeof pca>>;
+
+/**
+ * Sends one ACM PCA call, with the client made on first use, retrying throttling, then waits out
+ * concurrent updates.
+ */
+async function send<T>(operation: string, call: (pcaApi: Pca) => Promise<T>): Promise<T> {
+  const api = await pca();
   return retryWhile(
     operation,
-    () => withRetry(operation, call, { retryable: isRetryable }),
+    () => withRetry(operation, () => call(api), { retryable: isRetryable }),
     (e) => errorName(e) === 'ConcurrentModificationException',
     { deadlineMs: settings.concurrentModificationDeadlineMs, intervalMs: settings.concurrentModificationIntervalMs },
   );
@@ -156,7 +158,7 @@ async function deleteCa(event: CaEvent): Promise<OnEventResponse> {
 /** The CA's status, or undefined when it is gone for good. */
 async function caStatus(arn: string): Promise<string | undefined> {
   try {
-    const out = await send('DescribeCertificateAuthority', () => pca.send(new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: arn })));
+    const out = await send('DescribeCertificateAuthority', ({ sdk, client }) => client.send(new sdk.DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: arn })));
     return out.CertificateAuthority?.Status;
   } catch (e) {
     if (errorName(e) === 'ResourceNotFoundException') {
@@ -179,7 +181,7 @@ async function disableAndDelete(arn: string, windowDays: number | undefined): Pr
   }
   if (status === 'ACTIVE') {
     try {
-      await send('UpdateCertificateAuthority', () => pca.send(new UpdateCertificateAuthorityCommand({ CertificateAuthorityArn: arn, Status: 'DISABLED' })));
+      await send('UpdateCertificateAuthority', ({ sdk, client }) => client.send(new sdk.UpdateCertificateAuthorityCommand({ CertificateAuthorityArn: arn, Status: 'DISABLED' })));
       log('info', 'disabled the CA before deleting it', { arn });
     } catch (e) {
       // It may have changed state meanwhile (deleted by hand, or disabled): look again.
@@ -193,7 +195,7 @@ async function disableAndDelete(arn: string, windowDays: number | undefined): Pr
     }
   }
   try {
-    await send('DeleteCertificateAuthority', () => pca.send(new DeleteCertificateAuthorityCommand({
+    await send('DeleteCertificateAuthority', ({ sdk, client }) => client.send(new sdk.DeleteCertificateAuthorityCommand({
       CertificateAuthorityArn: arn,
       PermanentDeletionTimeInDays: windowDays,
     })));
@@ -273,7 +275,7 @@ export async function onPolicyEvent(event: PolicyEvent): Promise<OnEventResponse
 
 async function putPolicy(desired: PolicyDesired): Promise<void> {
   try {
-    await send('PutPolicy', () => pca.send(new PutPolicyCommand({ ResourceArn: desired.arn, Policy: desired.policy })));
+    await send('PutPolicy', ({ sdk, client }) => client.send(new sdk.PutPolicyCommand({ ResourceArn: desired.arn, Policy: desired.policy })));
   } catch (e) {
     throw translateError(e, ERRORS, `addToResourcePolicy (PutPolicy on ${desired.arn})`);
   }
@@ -292,7 +294,7 @@ async function deletePolicy(event: PolicyEvent): Promise<OnEventResponse> {
     return { PhysicalResourceId: physicalId };
   }
   try {
-    await send('DeletePolicy', () => pca.send(new DeletePolicyCommand({ ResourceArn: arn })));
+    await send('DeletePolicy', ({ sdk, client }) => client.send(new sdk.DeletePolicyCommand({ ResourceArn: arn })));
     log('info', 'deleted the resource policy', { arn });
   } catch (e) {
     const name = errorName(e);
