@@ -99,6 +99,9 @@ for (const dir of ['lambda', 'bench', 'examples', 'scripts']) {
   });
 }
 
+// `cdk-certificates check <cdk.out>`: reads the certificate manifest of a cloud assembly.
+project.addBins({ 'cdk-certificates': 'lib/cli/main.js' });
+
 // Every lambda/<name>/index.ts becomes assets/lambda/<name>/index/index.js.
 const lambdaDir = path.join(__dirname, 'lambda');
 for (const name of fs.existsSync(lambdaDir) ? fs.readdirSync(lambdaDir).sort() : []) {

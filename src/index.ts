@@ -8,3 +8,5 @@ export * from './private-ca';
 export * from './issued-certificate';
 export * from './alibaba-kms-certificate';
 export * from './expiry-notifications';
+export * from './certificate-manifest';
+export * from './certificate-check-step';
