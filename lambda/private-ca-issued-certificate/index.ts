@@ -14,15 +14,7 @@
  * - Delete never touches the secret (a replacement's delete of the old certificate runs after the
  *   new one is stored; when the construct goes, CloudFormation deletes the secret itself).
  */
-import {
-  ACMPCAClient,
-  CertificateAuthority,
-  DescribeCertificateAuthorityCommand,
-  GetCertificateCommand,
-  IssueCertificateCommand,
-  RevokeCertificateCommand,
-} from '@aws-sdk/client-acm-pca';
-import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { CertificateAuthority } from '@aws-sdk/client-acm-pca';
 import { buildCsr, CsrRequest, GeneratedKey, generateKey, loadKey } from './csr';
 import {
   DELETE_ONLY_PROPERTIES,
@@ -51,13 +43,20 @@ import {
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { ErrorExplainer, errorMessage, errorName, InputError, translateError } from '../shared/errors';
 import { expiryNoticeData, parseNotifyDaysBefore } from '../shared/expiry';
+import { lazy } from '../shared/lazy';
 import { describeEvent, log } from '../shared/log';
 import { contentHash } from '../shared/physical-name';
 import { isThrottlingOrTransient, retryWhile, withRetry } from '../shared/retry';
 
-// Created once per container, as the Lambda runtime reuses them across invocations.
-const pca = new ACMPCAClient({});
-const secrets = new SecretsManagerClient({});
+// Created once per container, on first use, as the Lambda runtime reuses them across invocations.
+const pca = lazy(async () => {
+  const sdk = await import('@aws-sdk/client-acm-pca');
+  return { sdk, client: new sdk.ACMPCAClient({}) };
+});
+const secrets = lazy(async () => {
+  const sdk = await import('@aws-sdk/client-secrets-manager');
+  return { sdk, client: new sdk.SecretsManagerClient({}) };
+});
 
 /**
  * How long the handler waits for ACM Private CA to finish issuing (GetCertificate answers
@@ -142,14 +141,18 @@ function isRetryable(e: unknown): boolean {
   return isThrottlingOrTransient(e) || errorName(e) === 'ConcurrentModificationException';
 }
 
-function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-  return withRetry(operation, fn, { retryable: isRetryable });
+type Pca = Awaited<ReturnType<typeof pca>>;
+
+/** Calls a service with the client `load` makes on first use, retrying transient failures. */
+async function call<C, T>(operation: string, load: () => Promise<C>, fn: (api: C) => Promise<T>): Promise<T> {
+  const api = await load();
+  return withRetry(operation, () => fn(api), { retryable: isRetryable });
 }
 
 /** An ACM Private CA call: retried when transient, its error explained (the name is kept). */
-async function pcaCall<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+async function pcaCall<T>(operation: string, fn: (pcaApi: Pca) => Promise<T>): Promise<T> {
   try {
-    return await call(operation, fn);
+    return await call(operation, pca, fn);
   } catch (e) {
     throw translateError(e, PCA_ERRORS, operation);
   }
@@ -360,7 +363,7 @@ async function issue(event: Event, request: Request): Promise<OnEventResponse> {
       signingAlgorithm,
       validity: request.validity,
     });
-    const response = await pcaCall('acm-pca:IssueCertificate', () => pca.send(new IssueCertificateCommand({
+    const response = await pcaCall('acm-pca:IssueCertificate', ({ sdk, client }) => client.send(new sdk.IssueCertificateCommand({
       CertificateAuthorityArn: request.caArn,
       Csr: new TextEncoder().encode(csrPem),
       SigningAlgorithm: signingAlgorithm as never,
@@ -409,7 +412,7 @@ async function abandon(request: Request, previous: SecretDocument, certificateAr
   if (certificateArn && issued) {
     try {
       const { certificate } = await getIssuedCertificate(request.caArn, certificateArn);
-      await pcaCall('acm-pca:RevokeCertificate', () => pca.send(new RevokeCertificateCommand({
+      await pcaCall('acm-pca:RevokeCertificate', ({ sdk, client }) => client.send(new sdk.RevokeCertificateCommand({
         CertificateAuthorityArn: request.caArn,
         CertificateSerial: revocationSerial(certificate),
         RevocationReason: 'CESSATION_OF_OPERATION',
@@ -444,7 +447,7 @@ async function remove(event: Event): Promise<OnEventResponse> {
     const { certificate } = await getIssuedCertificate(caArn, physicalId);
     await retryWhile(
       'acm-pca:RevokeCertificate',
-      () => pcaCall('acm-pca:RevokeCertificate', () => pca.send(new RevokeCertificateCommand({
+      () => pcaCall('acm-pca:RevokeCertificate', ({ sdk, client }) => client.send(new sdk.RevokeCertificateCommand({
         CertificateAuthorityArn: caArn,
         CertificateSerial: revocationSerial(certificate),
         RevocationReason: revocationReason as never,
@@ -485,7 +488,7 @@ async function caIsGone(caArn: string): Promise<boolean> {
 
 async function describeCa(caArn: string): Promise<CertificateAuthority> {
   try {
-    const response = await pcaCall('acm-pca:DescribeCertificateAuthority', () => pca.send(new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: caArn })));
+    const response = await pcaCall('acm-pca:DescribeCertificateAuthority', ({ sdk, client }) => client.send(new sdk.DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: caArn })));
     return response.CertificateAuthority!;
   } catch (e) {
     const name = errorName(e);
@@ -545,7 +548,7 @@ async function waitForCertificate(caArn: string, certificateArn: string): Promis
 }
 
 async function getIssuedCertificate(caArn: string, certificateArn: string): Promise<{ certificate: string; chain: string }> {
-  const response = await pcaCall('acm-pca:GetCertificate', () => pca.send(new GetCertificateCommand({
+  const response = await pcaCall('acm-pca:GetCertificate', ({ sdk, client }) => client.send(new sdk.GetCertificateCommand({
     CertificateAuthorityArn: caArn,
     CertificateArn: certificateArn,
   })));
@@ -555,7 +558,7 @@ async function getIssuedCertificate(caArn: string, certificateArn: string): Prom
 async function readSecret(secretArn: string): Promise<SecretDocument> {
   let text: string | undefined;
   try {
-    const response = await call('secretsmanager:GetSecretValue', () => secrets.send(new GetSecretValueCommand({ SecretId: secretArn })));
+    const response = await call('secretsmanager:GetSecretValue', secrets, ({ sdk, client }) => client.send(new sdk.GetSecretValueCommand({ SecretId: secretArn })));
     text = response.SecretString;
   } catch (e) {
     // A new secret has no value (no AWSCURRENT version) until the first write.
@@ -579,7 +582,7 @@ async function readSecret(secretArn: string): Promise<SecretDocument> {
 
 async function writeSecret(secretArn: string, doc: SecretDocument): Promise<void> {
   try {
-    await call('secretsmanager:PutSecretValue', () => secrets.send(new PutSecretValueCommand({
+    await call('secretsmanager:PutSecretValue', secrets, ({ sdk, client }) => client.send(new sdk.PutSecretValueCommand({
       SecretId: secretArn,
       SecretString: JSON.stringify(doc),
     })));
