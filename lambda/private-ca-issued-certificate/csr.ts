@@ -2,17 +2,23 @@
  * Key pairs and PKCS#10 requests, made inside the Lambda with node:crypto (WebCrypto) and
  * @peculiar/x509. The private key leaves this module only as PKCS#8 PEM for the secret.
  */
-// @peculiar/x509 (through tsyringe) needs the Reflect metadata API loaded first.
-import 'reflect-metadata';
 import { createHash, createPrivateKey, createPublicKey, KeyObject, webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import type {
   IssuedCertificateSubject,
   IssuedKeyAlgorithmName,
   SubjectFieldRule,
 } from '../../src/private/issued-certificate-props';
+import { lazy } from '../shared/lazy';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+// Loaded only to build a CSR (an issuance), not on every cold start: it is most of the bundle.
+const x509Module = lazy(async (): Promise<typeof X509> => {
+  // @peculiar/x509 (through tsyringe) needs the Reflect metadata API loaded first.
+  await import('reflect-metadata');
+  const x509 = await import('@peculiar/x509');
+  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+  return x509;
+});
 
 const subtle = webcrypto.subtle as unknown as SubtleCrypto;
 
@@ -120,8 +126,8 @@ export function keyAlgorithmOf(key: KeyObject): IssuedKeyAlgorithmName | undefin
  * qualifier), UTF8String for the rest (RFC 5280 4.1.2.4). Object values keep @peculiar/x509 from
  * reading a leading '#' as hex or stripping quotes.
  */
-export function subjectName(subject: IssuedCertificateSubject, rules: readonly SubjectFieldRule[]): x509.Name {
-  const rdns: x509.JsonAttributeAndObjectValue[] = [];
+export function subjectName(x509: typeof X509, subject: IssuedCertificateSubject, rules: readonly SubjectFieldRule[]): X509.Name {
+  const rdns: X509.JsonAttributeAndObjectValue[] = [];
   for (const rule of rules) {
     const value = subject[rule.field];
     if (value !== undefined && value !== '') {
@@ -138,14 +144,15 @@ export async function buildCsr(
   request: CsrRequest,
   rules: readonly SubjectFieldRule[],
 ): Promise<string> {
-  const names: x509.JsonGeneralName[] = [
+  const x509 = await x509Module();
+  const names: X509.JsonGeneralName[] = [
     ...request.dnsNames.map((value) => ({ type: 'dns' as const, value })),
     ...request.ipAddresses.map((value) => ({ type: 'ip' as const, value })),
     ...request.emails.map((value) => ({ type: 'email' as const, value })),
     ...request.uris.map((value) => ({ type: 'url' as const, value })),
   ];
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: subjectName(request.subject, rules),
+    name: subjectName(x509, request.subject, rules),
     keys: key.keys,
     signingAlgorithm: csrSigning(alg),
     extensions: names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names)] : [],
