@@ -2,21 +2,19 @@
  * The ACM Private CA side: check the CA can sign the request, then IssueCertificate for the CSR
  * KMS generated and wait until the certificate is issued.
  */
-import {
-  ACMPCAClient,
-  CertificateAuthority,
-  DescribeCertificateAuthorityCommand,
-  GetCertificateCommand,
-  IssueCertificateCommand,
-} from '@aws-sdk/client-acm-pca';
+import type { CertificateAuthority } from '@aws-sdk/client-acm-pca';
 import { signingAlgorithmForCaKey } from '../../src/private/alibaba-kms-certificate-props';
 import { ErrorExplainer, errorMessage, errorName, InputError, translateError } from '../shared/errors';
+import { lazy } from '../shared/lazy';
 import { log } from '../shared/log';
 import { contentHash } from '../shared/physical-name';
 import { isThrottlingOrTransient, retryWhile, withRetry } from '../shared/retry';
 
-// Created once per container, as the Lambda runtime reuses it across invocations.
-const pca = new ACMPCAClient({});
+// Created once per container, on first use, as the Lambda runtime reuses it across invocations.
+const pca = lazy(async () => {
+  const sdk = await import('@aws-sdk/client-acm-pca');
+  return { sdk, client: new sdk.ACMPCAClient({}) };
+});
 
 /**
  * How long to wait for ACM Private CA to issue (GetCertificate answers RequestInProgressException
@@ -63,9 +61,13 @@ export interface IssuedCertificate {
   readonly chain: string;
 }
 
-async function pcaCall<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+type Pca = Awaited<ReturnType<typeof pca>>;
+
+/** An ACM Private CA call with the client made on first use: retried when transient, its error explained. */
+async function pcaCall<T>(operation: string, fn: (pcaApi: Pca) => Promise<T>): Promise<T> {
   try {
-    return await withRetry(operation, fn, { retryable: isThrottlingOrTransient });
+    const api = await pca();
+    return await withRetry(operation, () => fn(api), { retryable: isThrottlingOrTransient });
   } catch (e) {
     throw translateError(e, PCA_ERRORS, `issuer (${operation})`);
   }
@@ -89,7 +91,7 @@ export async function checkIssuer(request: IssueRequest): Promise<string> {
   let ca: CertificateAuthority;
   try {
     const response = await pcaCall('acm-pca:DescribeCertificateAuthority',
-      () => pca.send(new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: request.caArn })));
+      ({ sdk, client }) => client.send(new sdk.DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: request.caArn })));
     ca = response.CertificateAuthority!;
   } catch (e) {
     const name = errorName(e);
@@ -141,7 +143,7 @@ export async function issueCertificate(
     validityDays: request.validityDays,
     certificateId: kmsCertificateId,
   });
-  const response = await pcaCall('acm-pca:IssueCertificate', () => pca.send(new IssueCertificateCommand({
+  const response = await pcaCall('acm-pca:IssueCertificate', ({ sdk, client }) => client.send(new sdk.IssueCertificateCommand({
     CertificateAuthorityArn: request.caArn,
     Csr: new TextEncoder().encode(csrPem),
     SigningAlgorithm: signingAlgorithm as never,
@@ -152,7 +154,7 @@ export async function issueCertificate(
   const certificateArn = response.CertificateArn!;
   const issued = await retryWhile(
     'acm-pca:GetCertificate',
-    () => pcaCall('acm-pca:GetCertificate', () => pca.send(new GetCertificateCommand({
+    () => pcaCall('acm-pca:GetCertificate', ({ sdk, client }) => client.send(new sdk.GetCertificateCommand({
       CertificateAuthorityArn: request.caArn,
       CertificateArn: certificateArn,
     }))),
