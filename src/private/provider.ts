@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 
 /** The folder that holds the bundled handlers, in the source tree and in the npm package alike. */
 export const HANDLER_ASSETS_DIR = path.join(__dirname, '..', '..', 'assets', 'lambda');
@@ -141,14 +141,6 @@ export class HandlerProvider extends Construct {
       id: 'AwsSolutions-L1',
       reason: 'The custom_resources.Provider framework function and its runtime are set by aws-cdk-lib.',
     });
-  }
-
-  /**
-   * What a custom resource depends on so that its grants are in place before the handler runs:
-   * the role's default policy (the role itself has nothing to wait for).
-   */
-  public get policyDependable(): IConstruct {
-    return this.role.node.tryFindChild('DefaultPolicy') ?? this.role;
   }
 
   /** The principal to grant access to material and service APIs. */
