@@ -16,7 +16,20 @@
  *
  * No imports from aws-cdk-lib or constructs; no logging (credentials never leave this module).
  */
-import OpenApiClient, { Config, OpenApiRequest, Params } from '@alicloud/openapi-client';
+import type OpenApiClient from '@alicloud/openapi-client';
+import { lazy } from '../shared/lazy';
+
+// Loaded on the first KMS call, not at module load: it and its dependencies are most of the
+// handler's cold start.
+const openApi = lazy(async () => {
+  const sdk = await import('@alicloud/openapi-client');
+  // The client class is the CommonJS module's `default` export. esbuild (the bundle) and ts-jest
+  // hand it over as `default`; Node's own import() (which TypeScript's node16 types describe) hands
+  // over the whole module there, the class at `default.default`.
+  const interop = sdk.default as unknown as { readonly default?: typeof OpenApiClient };
+  const Client = interop.default ?? (sdk.default as unknown as typeof OpenApiClient);
+  return { Client, Config: sdk.Config, OpenApiRequest: sdk.OpenApiRequest, Params: sdk.Params };
+});
 
 /** `callApi`'s runtime options type (a tea-util class the package does not re-export). */
 type RuntimeOptions = Parameters<OpenApiClient['callApi']>[2];
@@ -229,7 +242,7 @@ export function defaultKmsEndpoint(regionId: string): string {
  * per-request state and may be reused.
  */
 export class KmsCertificatesApi {
-  private readonly client: OpenApiClient;
+  private readonly client: () => Promise<OpenApiClient>;
   private readonly protocol: 'HTTPS' | 'HTTP';
   private readonly runtime: RuntimeOptions;
 
@@ -243,7 +256,7 @@ export class KmsCertificatesApi {
     }
     const protocol = options.protocol ?? 'https';
     this.protocol = protocol === 'http' ? 'HTTP' : 'HTTPS';
-    this.client = new OpenApiClient(new Config({
+    const config = {
       accessKeyId,
       accessKeySecret,
       securityToken: securityToken || undefined,
@@ -255,7 +268,12 @@ export class KmsCertificatesApi {
       connectTimeout: options.connectTimeoutMs ?? 5000,
       readTimeout: options.readTimeoutMs ?? 30000,
       userAgent: options.userAgent ?? 'cdk-certificates',
-    }));
+    };
+    // Made on the first call of this instance.
+    this.client = lazy(async () => {
+      const sdk = await openApi();
+      return new sdk.Client(new sdk.Config(config));
+    });
     // No automatic retries: CreateCertificate is not idempotent; the caller owns retry policy.
     this.runtime = { autoretry: false, maxAttempts: 1 } as unknown as RuntimeOptions;
   }
@@ -399,7 +417,9 @@ export class KmsCertificatesApi {
 
   /** One RPC call; every parameter goes in the query string, as the generated client does. */
   private async call(action: string, query: Record<string, string>): Promise<Record<string, unknown>> {
-    const params = new Params({
+    const sdk = await openApi();
+    const client = await this.client();
+    const params = new sdk.Params({
       action,
       version: KMS_API_VERSION,
       protocol: this.protocol,
@@ -410,8 +430,8 @@ export class KmsCertificatesApi {
       reqBodyType: 'formData',
       bodyType: 'json',
     });
-    const request = new OpenApiRequest({ query });
-    const response = await this.client.callApi(params, request, this.runtime);
+    const request = new sdk.OpenApiRequest({ query });
+    const response = await client.callApi(params, request, this.runtime);
     const body = (response as { body?: unknown }).body;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new Error(`KMS ${action} returned a reply without a JSON object body`);
