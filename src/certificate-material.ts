@@ -95,8 +95,8 @@ class SecretCertificatePem extends CertificatePem {
     this.sourceDescription = describeSecret(secret, jsonField);
   }
 
-  public _bind(_scope: Construct, grantee: iam.IGrantable): MaterialSource {
-    return bindSecret(this.secret, this.jsonField, grantee);
+  public _bind(scope: Construct, grantee: iam.IGrantable): MaterialSource {
+    return bindSecret(scope, this.secret, this.jsonField, grantee);
   }
 }
 
@@ -108,8 +108,8 @@ class SsmCertificatePem extends CertificatePem {
     this.sourceDescription = 'an SSM parameter';
   }
 
-  public _bind(_scope: Construct, grantee: iam.IGrantable): MaterialSource {
-    this.parameter.grantRead(grantee);
+  public _bind(scope: Construct, grantee: iam.IGrantable): MaterialSource {
+    this.parameter.grantRead(grantee).applyBefore(scope);
     return { kind: 'ssm', parameterName: this.parameter.parameterName, withDecryption: 'false' };
   }
 }
@@ -162,8 +162,8 @@ class SecretPrivateKey extends PrivateKey {
     this.sourceDescription = describeSecret(secret, jsonField);
   }
 
-  public _bind(_scope: Construct, grantee: iam.IGrantable): MaterialSource {
-    return bindSecret(this.secret, this.jsonField, grantee);
+  public _bind(scope: Construct, grantee: iam.IGrantable): MaterialSource {
+    return bindSecret(scope, this.secret, this.jsonField, grantee);
   }
 }
 
@@ -188,14 +188,15 @@ class SsmPrivateKey extends PrivateKey {
         resourceName,
         arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
       }),
-    ]);
-    this.encryptionKey?.grantDecrypt(grantee);
+    ], scope);
+    this.encryptionKey?.grantDecrypt(grantee).applyBefore(scope);
     return { kind: 'ssm', parameterName: name, withDecryption: 'true' };
   }
 }
 
-function bindSecret(secret: secretsmanager.ISecret, jsonField: string | undefined, grantee: iam.IGrantable): MaterialSource {
-  grantSecretValueRead(secret, grantee);
+function bindSecret(scope: Construct, secret: secretsmanager.ISecret, jsonField: string | undefined, grantee: iam.IGrantable): MaterialSource {
+  // `scope` waits for the grants: its handler reads the secret as soon as it runs.
+  grantSecretValueRead(secret, grantee, scope);
   return jsonField === undefined
     ? { kind: 'secret', secretId: secret.secretArn }
     : { kind: 'secret', secretId: secret.secretArn, jsonField };

@@ -271,10 +271,6 @@ export class ServerCertificate extends ServerCertificateBase implements ITaggabl
       properties: properties as unknown as Record<string, unknown>,
       removalPolicy,
     });
-    // The role's policies (which grow with each certificate's grants, and overflow into managed
-    // policies under the role in large stacks) must be in place before the handler runs for this
-    // certificate, and outlive it on delete.
-    resource.node.addDependency(provider.role);
 
     this.serverCertificateArn = resource.getAttString('Arn');
     this.serverCertificateName = resource.getAttString('ServerCertificateName');
@@ -349,6 +345,6 @@ export class ServerCertificate extends ServerCertificateBase implements ITaggabl
       'iam:TagServerCertificate',
       'iam:UntagServerCertificate',
       'iam:ListServerCertificateTags',
-    ], resourceArns);
+    ], resourceArns, this);
   }
 }

@@ -1,4 +1,4 @@
-import { App, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import { App, CfnResource, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -129,6 +129,33 @@ describe('ServerCertificate template', () => {
     // Generated names all begin with the stack's prefix: one scope for the whole stack.
     expect(JSON.stringify(iamStatements[0].Resource)).toContain(':server-certificate/Stack-*');
     expect(JSON.stringify(iamStatements[0].Resource)).toContain(':server-certificate/*/Stack-*');
+  });
+
+  test('in a stack large enough to overflow the role\'s policy, each certificate waits for the policy holding its grants', () => {
+    const stack = newStack();
+    const certificates: ServerCertificate[] = [];
+    for (let i = 0; i < 120; i++) {
+      const secret = secretsmanager.Secret.fromSecretNameV2(stack, `Key${i}`, `tls/a-rather-long-secret-name-for-certificate-key-${i}`);
+      certificates.push(new ServerCertificate(stack, `Cert${i}`, {
+        certificateBody: CertificatePem.fromString(pki.leaf.certificatePem),
+        privateKey: PrivateKey.fromSecret(secret),
+      }));
+    }
+    const template = Template.fromStack(stack);
+    const overflow = template.findResources('AWS::IAM::ManagedPolicy');
+    expect(Object.keys(overflow).length).toBeGreaterThan(0);
+    const holder = (i: number) => {
+      const needle = `:secret:tls/a-rather-long-secret-name-for-certificate-key-${i}-??????`;
+      const all = { ...template.findResources('AWS::IAM::Policy'), ...overflow };
+      return Object.entries(all).find(([, r]) => JSON.stringify(r.Properties.PolicyDocument).includes(needle))![0];
+    };
+    const resources = template.findResources('Custom::ServerCertificate');
+    for (const i of [0, 60, 119]) {
+      const cr = resources[stack.getLogicalId(certificates[i].node.findChild('Resource').node.defaultChild as CfnResource)];
+      expect(cr.DependsOn).toContain(holder(i));
+      // One or two policies, not every policy of the role: the template stays linear in size.
+      expect(cr.DependsOn.length).toBeLessThanOrEqual(2);
+    }
   });
 
   test('a key in an SSM SecureString is granted by parameter ARN, with its KMS key', () => {

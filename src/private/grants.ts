@@ -1,5 +1,6 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { IConstruct, IDependable } from 'constructs';
 
 // Statements shared by principal and purpose, whose resources grow: a stack of hundreds of
 // certificates keeps a few statements per action set instead of one per certificate. Each holds at
@@ -10,8 +11,12 @@ const shared = new WeakMap<iam.IPrincipal, Map<string, iam.PolicyStatement>>();
 
 /**
  * Adds `resources` to the principal's statement for `actions`, creating it on first use.
+ *
+ * `dependent` (the construct whose custom resource needs the grant) is made to depend on the very
+ * policy that ends up holding each statement: the role's default policy, or the overflow managed
+ * policy aws-cdk-lib moves it to in a large stack. One dependency each, however large the stack.
  */
-export function addToSharedStatement(grantee: iam.IGrantable, actions: string[], resources: string[]): void {
+export function addToSharedStatement(grantee: iam.IGrantable, actions: string[], resources: string[], dependent?: IConstruct): void {
   const principal = grantee.grantPrincipal;
   let statements = shared.get(principal);
   if (!statements) {
@@ -21,43 +26,53 @@ export function addToSharedStatement(grantee: iam.IGrantable, actions: string[],
   const key = [...actions].sort().join(',');
   const known = knownResources(statements, key);
   for (const resource of resources) {
-    if (known.has(resource)) {
-      continue;
+    let dependable = known.get(resource);
+    if (dependable === undefined) {
+      let statement = statements.get(key);
+      if (!statement || statement.frozen || statement.resources.length >= MAX_RESOURCES) {
+        statement = new iam.PolicyStatement({ actions });
+        statements.set(key, statement);
+        policies.set(statement, principal.addToPrincipalPolicy(statement).policyDependable);
+      }
+      statement.addResources(resource);
+      dependable = policies.get(statement);
+      known.set(resource, dependable);
     }
-    let statement = statements.get(key);
-    if (!statement || statement.frozen || statement.resources.length >= MAX_RESOURCES) {
-      statement = new iam.PolicyStatement({ actions });
-      statements.set(key, statement);
-      principal.addToPrincipalPolicy(statement);
+    if (dependent && dependable) {
+      dependent.node.addDependency(dependable);
     }
-    statement.addResources(resource);
-    known.add(resource);
   }
 }
 
-const grantedResources = new WeakMap<Map<string, iam.PolicyStatement>, Map<string, Set<string>>>();
+/** The policy each shared statement lives in (filled in by aws-cdk-lib when it splits a policy). */
+const policies = new WeakMap<iam.PolicyStatement, IDependable | undefined>();
 
-/** Every resource already granted for `key`, across its full statements too. */
-function knownResources(statements: Map<string, iam.PolicyStatement>, key: string): Set<string> {
+const grantedResources = new WeakMap<Map<string, iam.PolicyStatement>, Map<string, Map<string, IDependable | undefined>>>();
+
+/** Every resource already granted for `key` (across its full statements too), with its policy. */
+function knownResources(statements: Map<string, iam.PolicyStatement>, key: string): Map<string, IDependable | undefined> {
   let byKey = grantedResources.get(statements);
   if (!byKey) {
     byKey = new Map();
     grantedResources.set(statements, byKey);
   }
-  let set = byKey.get(key);
-  if (!set) {
-    set = new Set();
-    byKey.set(key, set);
+  let known = byKey.get(key);
+  if (!known) {
+    known = new Map();
+    byKey.set(key, known);
   }
-  return set;
+  return known;
 }
 
 /**
  * Read access to one secret's value (and decryption by its KMS key), through the shared statement.
  */
-export function grantSecretValueRead(secret: secretsmanager.ISecret, grantee: iam.IGrantable): void {
+export function grantSecretValueRead(secret: secretsmanager.ISecret, grantee: iam.IGrantable, dependent?: IConstruct): void {
   // A secret imported by name has no full ARN: IAM needs the six-character suffix wildcard.
   const arn = secret.secretFullArn ?? `${secret.secretArn}-??????`;
-  addToSharedStatement(grantee, ['secretsmanager:GetSecretValue'], [arn]);
-  secret.encryptionKey?.grantDecrypt(grantee);
+  addToSharedStatement(grantee, ['secretsmanager:GetSecretValue'], [arn], dependent);
+  const decrypt = secret.encryptionKey?.grantDecrypt(grantee);
+  if (dependent) {
+    decrypt?.applyBefore(dependent);
+  }
 }
