@@ -48,13 +48,22 @@ export function notAfterAtSynth(pem: string | undefined, property: string): Date
   if (pem === undefined) {
     return undefined;
   }
-  try {
-    const times = summarizeCertificates(pem, property).map(c => new Date(c.notAfter).getTime());
-    return times.length === 0 ? undefined : new Date(Math.min(...times));
-  } catch {
-    return undefined;
+  // Many constructs share a PEM (a CA, a bundle): parse each once per synth.
+  if (!notAfterByPem.has(pem)) {
+    let notAfter: number | undefined;
+    try {
+      const times = summarizeCertificates(pem, property).map(c => new Date(c.notAfter).getTime());
+      notAfter = times.length === 0 ? undefined : Math.min(...times);
+    } catch {
+      notAfter = undefined;
+    }
+    notAfterByPem.set(pem, notAfter);
   }
+  const time = notAfterByPem.get(pem);
+  return time === undefined ? undefined : new Date(time);
 }
+
+const notAfterByPem = new Map<string, number | undefined>();
 
 /** What the notices say about the certificate, and where deploy-time answers come from. */
 export interface ExpiryNoticeSource {
