@@ -15,8 +15,8 @@ import {
   buildDistinguishedName,
   escapeDnValue,
   parseEndpoint,
-  signingAlgorithmForCaKey,
 } from '../src/private/alibaba-kms-certificate-props';
+import { signingAlgorithmForCaKey } from '../src/private/issued-certificate-props';
 import { PrivateCa } from '../src/private-ca';
 
 const CA_ARN = 'arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555';

@@ -63,6 +63,7 @@ import type { IsCompleteRequest, IsCompleteResponse, OnEventRequest, OnEventResp
 import { asInputError, errorMessage, errorName, InputError } from '../shared/errors';
 import { describeEvent, log } from '../shared/log';
 import { parseMaterialSource, readMaterial } from '../shared/material';
+import { canonicalJson } from '../shared/physical-name';
 import { withRetry } from '../shared/retry';
 
 export { pcaSettings } from './pca';
@@ -294,18 +295,6 @@ export function identityOf(props: Props): string {
   return canonicalJson(relevant);
 }
 
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) {
-    return `[${value.map(canonicalJson).join(',')}]`;
-  }
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /** Whether an Update asks for another certificate (a new physical ID). */
 function replaces(event: { RequestType: string; ResourceProperties: Props; OldResourceProperties?: Props }): boolean {

@@ -3,7 +3,7 @@
  * KMS generated and wait until the certificate is issued.
  */
 import type { CertificateAuthority } from '@aws-sdk/client-acm-pca';
-import { signingAlgorithmForCaKey } from '../../src/private/alibaba-kms-certificate-props';
+import { signingAlgorithmForCaKey } from '../../src/private/issued-certificate-props';
 import { ErrorExplainer, errorMessage, errorName, InputError, translateError } from '../shared/errors';
 import { lazy } from '../shared/lazy';
 import { log } from '../shared/log';

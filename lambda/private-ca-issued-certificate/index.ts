@@ -45,7 +45,7 @@ import { ErrorExplainer, errorMessage, errorName, InputError, translateError } f
 import { expiryNoticeData, parseNotifyDaysBefore } from '../shared/expiry';
 import { lazy } from '../shared/lazy';
 import { describeEvent, log } from '../shared/log';
-import { contentHash } from '../shared/physical-name';
+import { canonicalJson, contentHash } from '../shared/physical-name';
 import { isThrottlingOrTransient, retryWhile, withRetry } from '../shared/retry';
 
 // Created once per container, on first use, as the Lambda runtime reuses them across invocations.
@@ -285,18 +285,6 @@ export function issuanceInputs(props: IssuedCertificateHandlerProps): string {
   return canonicalJson(relevant);
 }
 
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) {
-    return `[${value.map(canonicalJson).join(',')}]`;
-  }
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /** The idempotency token: stack, logical ID, inputs and the CSR's public key, hashed to 36 hex characters. */
 export function idempotencyToken(issuance: string, publicKeyFingerprint: string): string {

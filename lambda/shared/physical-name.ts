@@ -42,3 +42,20 @@ export function generatedName(prefix: string, hashInput: string, options: Genera
   }
   return head.length > 0 ? `${head}${separator}${hash}` : hash;
 }
+
+/**
+ * JSON with object keys sorted and undefined members dropped: the same value always gives the same
+ * text, so it can feed a content hash or an idempotency token.
+ */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) {
+    return `[${value.map(canonicalJson).join(',')}]`;
+  }
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

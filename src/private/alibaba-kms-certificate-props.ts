@@ -276,26 +276,3 @@ export function validityDaysProblem(days: number): string | undefined {
   return undefined;
 }
 
-/**
- * The algorithm an ACM Private CA signs an issued certificate with. It is decided by the CA's key,
- * not by the CSR's: an RSA CA signs a P-256 CSR with SHA256WITHRSA. SHA-256 matches the strength of
- * both key specs (RSA 2048, P-256); an EC CA uses the hash that matches its own curve.
- */
-export function signingAlgorithmForCaKey(caKeyAlgorithm: string): string | undefined {
-  if (caKeyAlgorithm.startsWith('RSA_')) {
-    return 'SHA256WITHRSA';
-  }
-  switch (caKeyAlgorithm) {
-    case 'EC_prime256v1':
-      return 'SHA256WITHECDSA';
-    case 'EC_secp384r1':
-      return 'SHA384WITHECDSA';
-    case 'EC_secp521r1':
-      return 'SHA512WITHECDSA';
-    case 'SM2':
-      return 'SM3WITHSM2';
-    default:
-      // ML-DSA CAs sign with their own parameter set.
-      return /^ML_DSA_\d+$/.test(caKeyAlgorithm) ? caKeyAlgorithm : undefined;
-  }
-}

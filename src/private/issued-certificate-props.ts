@@ -227,7 +227,11 @@ export function uriProblem(uri: string): string | undefined {
   return undefined;
 }
 
-/** The signing algorithm a CA with this key signs issued certificates with. */
+/**
+ * The algorithm an ACM Private CA signs an issued certificate with. It is decided by the CA's key,
+ * not by the CSR's: an RSA CA signs a P-256 CSR with SHA256WITHRSA. SHA-256 matches the strength of
+ * both key specs (RSA 2048, P-256); an EC CA uses the hash that matches its own curve.
+ */
 export function signingAlgorithmForCaKey(caKeyAlgorithm: string): string | undefined {
   if (caKeyAlgorithm.startsWith('RSA_')) {
     return 'SHA256WITHRSA';
@@ -242,7 +246,8 @@ export function signingAlgorithmForCaKey(caKeyAlgorithm: string): string | undef
     case 'SM2':
       return 'SM3WITHSM2';
     default:
-      return undefined;
+      // ML-DSA CAs sign with their own parameter set.
+      return /^ML_DSA_\d+$/.test(caKeyAlgorithm) ? caKeyAlgorithm : undefined;
   }
 }
 
