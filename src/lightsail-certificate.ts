@@ -236,7 +236,9 @@ abstract class LightsailCertificateBase extends Resource implements ILightsailCe
   public abstract readonly certificateName: string;
   /** The region that holds the certificate. */
   public abstract readonly region: string;
+  /** What happens to the distribution attachments this certificate makes when it goes. */
   protected abstract readonly removalPolicyForAttachments: RemovalPolicy;
+  /** Every domain of the certificate, when known (the public domain configuration uses them). */
   protected abstract readonly allDomainNames?: string[];
   /** False when the certificate may still be pending validation when attached. */
   protected abstract readonly issuedBeforeUse: boolean;

@@ -124,7 +124,10 @@ export class CaUsageMode {
   /** Certificates valid for at most seven days. */
   public static readonly SHORT_LIVED_CERTIFICATE = new CaUsageMode('SHORT_LIVED_CERTIFICATE');
 
-  private constructor(public readonly value: string) {}
+  private constructor(
+    /** The value as ACM Private CA names it. */
+    public readonly value: string,
+  ) {}
 }
 
 /**
@@ -141,7 +144,10 @@ export class KeyStorageSecurityStandard {
   /** Chinese CCPC level 1 or higher (China Regions). */
   public static readonly CCPC_LEVEL_1_OR_HIGHER = new KeyStorageSecurityStandard('CCPC_LEVEL_1_OR_HIGHER');
 
-  private constructor(public readonly value: string) {}
+  private constructor(
+    /** The value as ACM Private CA names it. */
+    public readonly value: string,
+  ) {}
 }
 
 /** The format of an audit report (CreateCertificateAuthorityAuditReport's `AuditReportResponseFormat`). */
@@ -151,7 +157,10 @@ export class AuditReportFormat {
   /** CSV. */
   public static readonly CSV = new AuditReportFormat('CSV');
 
-  private constructor(public readonly value: string) {}
+  private constructor(
+    /** The value as ACM Private CA names it. */
+    public readonly value: string,
+  ) {}
 }
 
 /**
@@ -166,7 +175,10 @@ export class CrlObjectAcl {
   /** Anyone on the internet: needs a bucket that allows public ACLs (not the bucket the CA creates). */
   public static readonly PUBLIC_READ = new CrlObjectAcl('PUBLIC_READ');
 
-  private constructor(public readonly value: string) {}
+  private constructor(
+    /** The value as ACM Private CA names it. */
+    public readonly value: string,
+  ) {}
 }
 
 /** How the CA lays out its CRL. */
@@ -176,5 +188,8 @@ export class CrlType {
   /** Several CRLs, each for part of the certificates (for CAs issuing more than a million). */
   public static readonly PARTITIONED = new CrlType('PARTITIONED');
 
-  private constructor(public readonly value: string) {}
+  private constructor(
+    /** The value as ACM Private CA names it. */
+    public readonly value: string,
+  ) {}
 }
