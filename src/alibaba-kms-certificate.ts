@@ -30,7 +30,7 @@ import {
   tagsProblem,
   validityDaysProblem,
 } from './private/alibaba-kms-certificate-props';
-import { CertificateInputError } from './private/errors';
+import { CertificateInputError, importedAttribute } from './private/errors';
 import { grantSecretValueRead } from './private/grants';
 import { HandlerProvider } from './private/provider';
 import { checkCertificateAtSynth, checkChainAtSynth } from './private/synth-checks';
@@ -303,10 +303,7 @@ export class AlibabaKmsCertificate extends AlibabaKmsCertificateBase implements 
     class Import extends AlibabaKmsCertificateBase {
       public readonly certificateId = attrs.certificateId;
       public get certificateArn(): string {
-        if (attrs.certificateArn === undefined) {
-          throw new CertificateInputError('certificateArn', 'was not given to fromCertificateAttributes; pass it to use the ARN', this);
-        }
-        return attrs.certificateArn;
+        return importedAttribute(attrs.certificateArn, 'certificateArn', 'fromCertificateAttributes', 'pass it to use the ARN', this);
       }
     }
     return new Import(scope, id);

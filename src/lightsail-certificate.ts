@@ -17,7 +17,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lightsail from 'aws-cdk-lib/aws-lightsail';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
-import { CertificateInputError } from './private/errors';
+import { CertificateInputError, importedAttribute } from './private/errors';
 import {
   ATTACHMENT_RESOURCE_TYPE,
   CERTIFICATE_NAME_HASH_LENGTH,
@@ -349,10 +349,8 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
       // An existing certificate is taken to be issued; the handler checks before attaching.
       protected readonly issuedBeforeUse = true;
       public get certificateArn(): string {
-        if (attrs.certificateArn === undefined) {
-          throw new CertificateInputError('certificateArn', 'was not given to fromCertificateAttributes; a Lightsail certificate ARN ends in a random ID, so pass it to use the ARN', this);
-        }
-        return attrs.certificateArn;
+        return importedAttribute(attrs.certificateArn, 'certificateArn', 'fromCertificateAttributes',
+          'a Lightsail certificate ARN ends in a random ID, so pass it to use the ARN', this);
       }
     }
     return new Import(scope, id);

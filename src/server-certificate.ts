@@ -15,7 +15,7 @@ import {
 import { Construct } from 'constructs';
 import { CertificatePem, PrivateKey } from './certificate-material';
 import { ExpiryNotificationOptions } from './expiry-notifications';
-import { CertificateInputError } from './private/errors';
+import { CertificateInputError, importedAttribute } from './private/errors';
 import { ExpiryNotices, notAfterAtSynth } from './private/expiry-notifications';
 import { addToSharedStatement } from './private/grants';
 import { NAME_HASH_LENGTH, namePrefix, stackNamePrefix } from './private/names';
@@ -190,10 +190,8 @@ export class ServerCertificate extends ServerCertificateBase implements ITaggabl
         arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
       });
       public get serverCertificateId(): string {
-        if (attrs.serverCertificateId === undefined) {
-          throw new CertificateInputError('serverCertificateId', 'was not given to fromServerCertificateAttributes; pass it to use this certificate with CloudFront', this);
-        }
-        return attrs.serverCertificateId;
+        return importedAttribute(attrs.serverCertificateId, 'serverCertificateId', 'fromServerCertificateAttributes',
+          'pass it to use this certificate with CloudFront', this);
       }
     }
     return new Import(scope, id);

@@ -316,14 +316,9 @@ export class KmsCertificatesApi {
   /** DescribeCertificate; `undefined` when the certificate does not exist. */
   async describeCertificate(certificateId: string): Promise<KmsCertificateDescription | undefined> {
     requireValue('certificateId', certificateId);
-    let body: Record<string, unknown>;
-    try {
-      body = await this.call('DescribeCertificate', { CertificateId: certificateId });
-    } catch (e) {
-      if (isKmsNotFound(e)) {
-        return undefined;
-      }
-      throw e;
+    const body = await this.callIfExists('DescribeCertificate', { CertificateId: certificateId });
+    if (body === undefined) {
+      return undefined;
     }
     return {
       certificateId: optionalString(body.CertificateId) ?? certificateId,
@@ -350,14 +345,9 @@ export class KmsCertificatesApi {
   /** GetCertificate (the stored certificate, chain and CSR); `undefined` when it does not exist. */
   async getCertificate(certificateId: string): Promise<KmsCertificateMaterial | undefined> {
     requireValue('certificateId', certificateId);
-    let body: Record<string, unknown>;
-    try {
-      body = await this.call('GetCertificate', { CertificateId: certificateId });
-    } catch (e) {
-      if (isKmsNotFound(e)) {
-        return undefined;
-      }
-      throw e;
+    const body = await this.callIfExists('GetCertificate', { CertificateId: certificateId });
+    if (body === undefined) {
+      return undefined;
     }
     return {
       certificateId: optionalString(body.CertificateId) ?? certificateId,
@@ -416,6 +406,18 @@ export class KmsCertificatesApi {
   }
 
   /** One RPC call; every parameter goes in the query string, as the generated client does. */
+  /** {@link call}, or `undefined` when KMS answers that the certificate does not exist. */
+  private async callIfExists(action: string, query: Record<string, string>): Promise<Record<string, unknown> | undefined> {
+    try {
+      return await this.call(action, query);
+    } catch (e) {
+      if (isKmsNotFound(e)) {
+        return undefined;
+      }
+      throw e;
+    }
+  }
+
   private async call(action: string, query: Record<string, string>): Promise<Record<string, unknown>> {
     const sdk = await openApi();
     const client = await this.client();

@@ -14,3 +14,14 @@ export class CertificateInputError extends Error {
     this.name = 'ValidationError';
   }
 }
+
+/**
+ * An attribute an importer was not given: its value, or one error naming it and why to pass it.
+ * Importers read it lazily, so an import that never uses the attribute needs none.
+ */
+export function importedAttribute(value: string | undefined, property: string, importer: string, why: string, scope: IConstruct): string {
+  if (value === undefined) {
+    throw new CertificateInputError(property, `was not given to ${importer}; ${why}`, scope);
+  }
+  return value;
+}
