@@ -30,7 +30,7 @@ import {
   tagsProblem,
   validityDaysProblem,
 } from './private/alibaba-kms-certificate-props';
-import { CertificateInputError, importedAttribute } from './private/errors';
+import { CertificateInputError, checkWhenKnown, importedAttribute } from './private/errors';
 import { grantSecretValueRead } from './private/grants';
 import { HandlerProvider } from './private/provider';
 import { checkCertificateAtSynth, checkChainAtSynth } from './private/synth-checks';
@@ -294,12 +294,7 @@ export class AlibabaKmsCertificate extends AlibabaKmsCertificateBase implements 
    * Imports a KMS certificate from its attributes.
    */
   public static fromCertificateAttributes(scope: Construct, id: string, attrs: AlibabaKmsCertificateAttributes): IAlibabaKmsCertificate {
-    if (!Token.isUnresolved(attrs.certificateId)) {
-      const problem = certificateIdProblem(attrs.certificateId);
-      if (problem) {
-        throw new CertificateInputError('certificateId', problem, scope);
-      }
-    }
+    checkWhenKnown(scope, 'certificateId', attrs.certificateId, certificateIdProblem);
     class Import extends AlibabaKmsCertificateBase {
       public readonly certificateId = attrs.certificateId;
       public get certificateArn(): string {
@@ -484,12 +479,7 @@ export class AlibabaKmsCertificate extends AlibabaKmsCertificateBase implements 
     if (props.certificate === undefined) {
       throw new CertificateInputError('certificate', 'is required with certificateId: the certificate to upload, issued for that KMS certificate\'s CSR', this);
     }
-    if (!Token.isUnresolved(props.certificateId)) {
-      const problem = certificateIdProblem(props.certificateId);
-      if (problem) {
-        throw new CertificateInputError('certificateId', problem, this);
-      }
-    }
+    checkWhenKnown(this, 'certificateId', props.certificateId, certificateIdProblem);
     checkCertificateAtSynth(this, 'certificate', props.certificate);
     if (props.certificateChain) {
       checkChainAtSynth(this, 'certificateChain', props.certificateChain, { leaf: props.certificate });

@@ -26,7 +26,7 @@ import {
   dmsCertificateIdentifierProblem,
   dmsTagProblem,
 } from './private/dms-certificate-props';
-import { CertificateInputError } from './private/errors';
+import { CertificateInputError, checkWhenKnown } from './private/errors';
 import { ExpiryNotices, notAfterAtSynth } from './private/expiry-notifications';
 import { NAME_HASH_LENGTH, namePrefix } from './private/names';
 import { HandlerProvider } from './private/provider';
@@ -259,12 +259,7 @@ export class DmsCertificate extends DmsCertificateBase implements ITaggable {
         'give exactly one of certificatePem or certificateWallet, not both: DMS imports either a PEM certificate or an Oracle wallet', this);
     }
     const identifier = props.certificateIdentifier;
-    if (identifier !== undefined && !Token.isUnresolved(identifier)) {
-      const problem = dmsCertificateIdentifierProblem(identifier);
-      if (problem) {
-        throw new CertificateInputError('certificateIdentifier', problem, this);
-      }
-    }
+    checkWhenKnown(this, 'certificateIdentifier', identifier, dmsCertificateIdentifierProblem);
     if (props.certificatePem !== undefined) {
       checkBundleAtSynth(this, 'certificatePem', props.certificatePem, checkDmsCertificatePem);
     }

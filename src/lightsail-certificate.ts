@@ -17,7 +17,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lightsail from 'aws-cdk-lib/aws-lightsail';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
-import { CertificateInputError, importedAttribute } from './private/errors';
+import { CertificateInputError, checkWhenKnown, importedAttribute } from './private/errors';
 import {
   ATTACHMENT_RESOURCE_TYPE,
   CERTIFICATE_NAME_HASH_LENGTH,
@@ -329,18 +329,8 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
    * Imports a certificate from its attributes.
    */
   public static fromCertificateAttributes(scope: Construct, id: string, attrs: LightsailCertificateAttributes): ILightsailCertificate {
-    if (!Token.isUnresolved(attrs.certificateName)) {
-      const problem = certificateNameProblem(attrs.certificateName);
-      if (problem) {
-        throw new CertificateInputError('certificateName', problem, scope);
-      }
-    }
-    if (attrs.region !== undefined && !Token.isUnresolved(attrs.region)) {
-      const problem = regionProblem(attrs.region);
-      if (problem) {
-        throw new CertificateInputError('region', problem, scope);
-      }
-    }
+    checkWhenKnown(scope, 'certificateName', attrs.certificateName, certificateNameProblem);
+    checkWhenKnown(scope, 'region', attrs.region, regionProblem);
     class Import extends LightsailCertificateBase {
       public readonly certificateName = attrs.certificateName;
       public readonly region = attrs.region ?? Stack.of(scope).region;
@@ -487,12 +477,7 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
         throw new CertificateInputError('region', `must be ${DISTRIBUTION_REGION} (or omitted) when forDistribution is true: Lightsail distributions use only certificates in ${DISTRIBUTION_REGION}, got ${props.region}`, this);
       }
     }
-    if (props.certificateName !== undefined && !Token.isUnresolved(props.certificateName)) {
-      const problem = certificateNameProblem(props.certificateName);
-      if (problem) {
-        throw new CertificateInputError('certificateName', problem, this);
-      }
-    }
+    checkWhenKnown(this, 'certificateName', props.certificateName, certificateNameProblem);
     const domainKnown = !Token.isUnresolved(props.domainName);
     if (domainKnown) {
       const problem = domainNameProblem(props.domainName, DOMAIN_NAME_MAX_LENGTH);

@@ -26,7 +26,7 @@ import {
   IssuedCertificate,
   IssuedCertificateProps,
 } from './issued-certificate';
-import { CertificateInputError } from './private/errors';
+import { CertificateInputError, checkWhenKnown } from './private/errors';
 import { ExpiryNotices, notAfterAtSynth } from './private/expiry-notifications';
 import {
   caArnProblem,
@@ -441,12 +441,7 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
    * deleted it, or one shared from another account).
    */
   public static fromCertificateAuthorityArn(scope: Construct, id: string, certificateAuthorityArn: string): IPrivateCa {
-    if (!Token.isUnresolved(certificateAuthorityArn)) {
-      const problem = caArnProblem(certificateAuthorityArn);
-      if (problem) {
-        throw new CertificateInputError('certificateAuthorityArn', problem, scope);
-      }
-    }
+    checkWhenKnown(scope, 'certificateAuthorityArn', certificateAuthorityArn, caArnProblem);
     class Import extends PrivateCaBase {
       public readonly certificateAuthorityArn = certificateAuthorityArn;
     }
@@ -938,12 +933,7 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
         `${this.signingAlgorithm.value} does not fit the key algorithm ${this.keyAlgorithm.value}; `
         + `use a signing algorithm of the same family, e.g. ${this.keyAlgorithm.defaultSigningAlgorithm.value}`, this);
     }
-    if (!Token.isUnresolved(windowDays)) {
-      const problem = permanentDeletionProblem(windowDays);
-      if (problem) {
-        throw new CertificateInputError('permanentDeletionTimeInDays', problem, this);
-      }
-    }
+    checkWhenKnown(this, 'permanentDeletionTimeInDays', windowDays, permanentDeletionProblem);
     this.validateSubject(props.subject);
     if (props.crl) {
       this.validateCrl(props.crl);
@@ -994,18 +984,8 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
       throw new CertificateInputError('crl.expirationInDays',
         `must be a whole number of days from ${CRL_EXPIRATION_MIN_DAYS} to ${CRL_EXPIRATION_MAX_DAYS}, got ${days}`, this);
     }
-    if (crl.customCname !== undefined && !Token.isUnresolved(crl.customCname)) {
-      const problem = cnameProblem(crl.customCname);
-      if (problem) {
-        throw new CertificateInputError('crl.customCname', problem, this);
-      }
-    }
-    if (crl.customPath !== undefined && !Token.isUnresolved(crl.customPath)) {
-      const problem = crlCustomPathProblem(crl.customPath);
-      if (problem) {
-        throw new CertificateInputError('crl.customPath', problem, this);
-      }
-    }
+    checkWhenKnown(this, 'crl.customCname', crl.customCname, cnameProblem);
+    checkWhenKnown(this, 'crl.customPath', crl.customPath, crlCustomPathProblem);
     if (crl.objectAcl === CrlObjectAcl.PUBLIC_READ && crl.bucket === undefined) {
       throw new CertificateInputError('crl.objectAcl',
         'PUBLIC_READ needs a bucket that allows public ACLs, and the bucket this construct creates blocks public access; '

@@ -15,7 +15,7 @@ import {
 import { Construct } from 'constructs';
 import { CertificatePem, PrivateKey } from './certificate-material';
 import { ExpiryNotificationOptions } from './expiry-notifications';
-import { CertificateInputError, importedAttribute } from './private/errors';
+import { CertificateInputError, checkWhenKnown, importedAttribute } from './private/errors';
 import { ExpiryNotices, notAfterAtSynth } from './private/expiry-notifications';
 import { addToSharedStatement } from './private/grants';
 import { NAME_HASH_LENGTH, namePrefix, stackNamePrefix } from './private/names';
@@ -168,18 +168,8 @@ export class ServerCertificate extends ServerCertificateBase implements ITaggabl
     attrs: ServerCertificateAttributes,
   ): IServerCertificate {
     const path = attrs.path ?? '/';
-    if (!Token.isUnresolved(attrs.serverCertificateName)) {
-      const problem = serverCertificateNameProblem(attrs.serverCertificateName);
-      if (problem) {
-        throw new CertificateInputError('serverCertificateName', problem, scope);
-      }
-    }
-    if (!Token.isUnresolved(path)) {
-      const problem = serverCertificatePathProblem(path, false);
-      if (problem) {
-        throw new CertificateInputError('path', problem, scope);
-      }
-    }
+    checkWhenKnown(scope, 'serverCertificateName', attrs.serverCertificateName, serverCertificateNameProblem);
+    checkWhenKnown(scope, 'path', path, v => serverCertificatePathProblem(v, false));
     class Import extends ServerCertificateBase {
       public readonly serverCertificateName = attrs.serverCertificateName;
       public readonly serverCertificateArn = Stack.of(scope).formatArn({
@@ -292,18 +282,8 @@ export class ServerCertificate extends ServerCertificateBase implements ITaggabl
   }
 
   private validate(props: ServerCertificateProps, path: string, forCloudFront: boolean): void {
-    if (props.serverCertificateName !== undefined && !Token.isUnresolved(props.serverCertificateName)) {
-      const problem = serverCertificateNameProblem(props.serverCertificateName);
-      if (problem) {
-        throw new CertificateInputError('serverCertificateName', problem, this);
-      }
-    }
-    if (!Token.isUnresolved(path)) {
-      const problem = serverCertificatePathProblem(path, forCloudFront);
-      if (problem) {
-        throw new CertificateInputError('path', problem, this);
-      }
-    }
+    checkWhenKnown(this, 'serverCertificateName', props.serverCertificateName, serverCertificateNameProblem);
+    checkWhenKnown(this, 'path', path, v => serverCertificatePathProblem(v, forCloudFront));
     const body = props.certificateBody.pemText;
     if (body !== undefined && body.length > CERTIFICATE_BODY_MAX_LENGTH) {
       throw new CertificateInputError('certificateBody', `must be at most ${CERTIFICATE_BODY_MAX_LENGTH} characters, got ${body.length}`, this);

@@ -1,3 +1,4 @@
+import { Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /**
@@ -24,4 +25,23 @@ export function importedAttribute(value: string | undefined, property: string, i
     throw new CertificateInputError(property, `was not given to ${importer}; ${why}`, scope);
   }
   return value;
+}
+
+/**
+ * Applies a rule to a value known at synth (`problem` returns the rule broken, or undefined);
+ * a token or an absent value is left to the handler, which checks it at deploy.
+ */
+export function checkWhenKnown<T extends string | number>(
+  scope: IConstruct,
+  property: string,
+  value: T | undefined,
+  problem: (value: T) => string | undefined,
+): void {
+  if (value === undefined || Token.isUnresolved(value)) {
+    return;
+  }
+  const rule = problem(value);
+  if (rule) {
+    throw new CertificateInputError(property, rule, scope);
+  }
 }
