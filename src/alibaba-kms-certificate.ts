@@ -1,9 +1,7 @@
 import {
-  CustomResource,
   Duration,
   IResource,
   ITaggable,
-  Lazy,
   RemovalPolicy,
   Resource,
   TagManager,
@@ -32,6 +30,7 @@ import {
 } from './private/alibaba-kms-certificate-props';
 import { CertificateInputError, checkWhenKnown, importedAttribute } from './private/errors';
 import { grantSecretValueRead } from './private/grants';
+import { HandlerResource } from './private/handler-resource';
 import { HandlerProvider } from './private/provider';
 import { checkCertificateAtSynth, checkChainAtSynth } from './private/synth-checks';
 
@@ -369,7 +368,6 @@ export class AlibabaKmsCertificate extends AlibabaKmsCertificateBase implements 
       Endpoint: endpoint?.host,
       Protocol: endpoint?.protocol ?? 'https',
       CredentialsSecretArn: props.credentials.secretArn,
-      Tags: Lazy.any({ produce: () => this.tags.renderTags() }, { omitEmptyArray: true }) as any,
       RemovalPolicy: retain ? 'retain' : 'destroy',
       DeactivateOnDelete: props.deactivateOnDelete ? 'true' : 'false',
     } as const;
@@ -377,11 +375,12 @@ export class AlibabaKmsCertificate extends AlibabaKmsCertificateBase implements 
       ? { ...common, ...this.uploadProperties(props, provider) }
       : { ...common, ...this.createProperties(props, provider) };
 
-    const resource = new CustomResource(this, 'Resource', {
+    const resource = new HandlerResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: ALIBABA_KMS_CERTIFICATE_RESOURCE_TYPE,
-      properties: properties as unknown as Record<string, unknown>,
+      properties,
       removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      tags: this.tags,
     });
     // The role's policy must exist before the handler runs (and outlive it on delete).
     resource.node.addDependency(provider.role);

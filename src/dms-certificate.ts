@@ -1,10 +1,8 @@
 import {
   ArnFormat,
-  CustomResource,
   Duration,
   IResource,
   ITaggable,
-  Lazy,
   RemovalPolicy,
   Resource,
   Stack,
@@ -28,6 +26,7 @@ import {
 } from './private/dms-certificate-props';
 import { CertificateInputError, checkWhenKnown } from './private/errors';
 import { ExpiryNotices, notAfterAtSynth } from './private/expiry-notifications';
+import { HandlerResource } from './private/handler-resource';
 import { NAME_HASH_LENGTH, namePrefix } from './private/names';
 import { HandlerProvider } from './private/provider';
 import { checkBundleAtSynth } from './private/synth-checks';
@@ -212,16 +211,16 @@ export class DmsCertificate extends DmsCertificateBase implements ITaggable {
       CertificatePem: props.certificatePem?._bind(this, provider.grantPrincipal),
       CertificateWallet: props.certificateWallet?._bind(this, provider.grantPrincipal),
       KmsKeyId: props.kmsKey?.keyArn,
-      Tags: Lazy.any({ produce: () => this.tags.renderTags() }, { omitEmptyArray: true }) as any,
       RemovalPolicy: removalPolicy === RemovalPolicy.RETAIN || removalPolicy === RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE ? 'retain' : 'destroy',
-      NotifyDaysBefore: this.expiryNotices.handlerProperty,
     };
 
-    const resource = new CustomResource(this, 'Resource', {
+    const resource = new HandlerResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: DMS_CERTIFICATE_RESOURCE_TYPE,
-      properties: properties as unknown as Record<string, unknown>,
+      properties,
       removalPolicy,
+      tags: this.tags,
+      renderProperties: () => ({ NotifyDaysBefore: this.expiryNotices.handlerProperty() }),
     });
     // The role's policy must exist before the handler runs (and outlive it on delete).
     resource.node.addDependency(provider.role);

@@ -1,7 +1,6 @@
 import {
   Aws,
   CfnResource,
-  CustomResource,
   Duration,
   Expiration,
   IResource,
@@ -20,6 +19,7 @@ import { CertificatePem, PrivateKey } from './certificate-material';
 import { ExpiryNotificationOptions } from './expiry-notifications';
 import { CertificateInputError } from './private/errors';
 import { ExpiryNotices } from './private/expiry-notifications';
+import { HandlerResource } from './private/handler-resource';
 import {
   checkCsr,
   dnsNameProblem,
@@ -521,13 +521,13 @@ export class IssuedCertificate extends Resource implements IIssuedCertificate {
       RevocationReason: (props.revocationReason ?? RevocationReason.SUPERSEDED).value,
       RevokeOnDelete: props.revokeOnDelete === false ? 'false' : 'true',
       RemovalPolicy: retain ? 'retain' : 'destroy',
-      NotifyDaysBefore: this.expiryNotices.handlerProperty,
     };
-    const resource = new CustomResource(this, 'Resource', {
+    const resource = new HandlerResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::PrivateCaIssuedCertificate',
-      properties: properties as unknown as Record<string, unknown>,
+      properties,
       removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      renderProperties: () => ({ NotifyDaysBefore: this.expiryNotices.handlerProperty() }),
     });
     // The role's policy must exist before the handler runs (and outlive it on delete).
     resource.node.addDependency(provider.role);

@@ -5,7 +5,6 @@ import {
   Duration,
   IResource,
   ITaggable,
-  Lazy,
   RemovalPolicy,
   Resource,
   Stack,
@@ -18,6 +17,7 @@ import * as lightsail from 'aws-cdk-lib/aws-lightsail';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
 import { CertificateInputError, checkWhenKnown, importedAttribute } from './private/errors';
+import { HandlerResource } from './private/handler-resource';
 import {
   ATTACHMENT_RESOURCE_TYPE,
   CERTIFICATE_NAME_HASH_LENGTH,
@@ -414,16 +414,16 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
       NamePrefix: props.certificateName === undefined
         ? namePrefix(this, GENERATED_NAME_MAX_LENGTH, CERTIFICATE_NAME_HASH_LENGTH + 1)
         : undefined,
-      Tags: Lazy.any({ produce: () => this.tags.renderTags() }, { omitEmptyArray: true }) as any,
       RemovalPolicy: handlerRemovalPolicy(removalPolicy),
       RecordCount: String(this.domainNames.length),
     };
     // 1. The certificate: returns its validation records at once, without waiting for ISSUED.
-    const certificate = new CustomResource(this, 'Resource', {
+    const certificate = new HandlerResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: CERTIFICATE_RESOURCE_TYPE,
-      properties: properties as unknown as Record<string, unknown>,
+      properties,
       removalPolicy,
+      tags: this.tags,
     });
     // The role's policy must exist before the handler runs (and outlive it on delete).
     certificate.node.addDependency(provider.role);
@@ -441,7 +441,7 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
       : [];
 
     // 3. The wait for ISSUED, after every record exists: only then can validation succeed.
-    let validation: CustomResource | undefined;
+    let validation: HandlerResource<LightsailValidationHandlerProps> | undefined;
     if (waitForValidation) {
       const validationProps: LightsailValidationHandlerProps = {
         Region: this.region,
@@ -449,10 +449,10 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
         CertificateArn: certificate.getAttString('CertificateArn'),
         TimeoutSeconds: String(validationTimeout.toSeconds()),
       };
-      validation = new CustomResource(this, 'Validation', {
+      validation = new HandlerResource(this, 'Validation', {
         serviceToken: provider.serviceToken,
         resourceType: VALIDATION_RESOURCE_TYPE,
-        properties: validationProps as unknown as Record<string, unknown>,
+        properties: validationProps,
       });
       validation.node.addDependency(provider.role);
       for (const record of this.validationRecordSets) {
@@ -552,7 +552,11 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
     });
   }
 
-  private createRecords(zone: route53.IHostedZone, certificate: CustomResource, removalPolicy: RemovalPolicy): route53.CfnRecordSet[] {
+  private createRecords(
+    zone: route53.IHostedZone,
+    certificate: HandlerResource<LightsailCertificateHandlerProps>,
+    removalPolicy: RemovalPolicy,
+  ): route53.CfnRecordSet[] {
     return this.domainNames.map((domain, i) => {
       // Named by domain, so adding or removing a domain leaves the other records in place (an
       // index-named record would be renamed, and Route 53 refuses a second record of one name).

@@ -3,7 +3,6 @@ import {
   ArnFormat,
   Aws,
   CfnOutput,
-  CustomResource,
   Duration,
   Lazy,
   RemovalPolicy,
@@ -28,6 +27,7 @@ import {
 } from './issued-certificate';
 import { CertificateInputError, checkWhenKnown } from './private/errors';
 import { ExpiryNotices, notAfterAtSynth } from './private/expiry-notifications';
+import { HandlerResource } from './private/handler-resource';
 import {
   caArnProblem,
   cnameProblem,
@@ -520,7 +520,7 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
   private readonly chainText?: string;
   private readonly removalPolicy: RemovalPolicy;
   private policyDocument?: iam.PolicyDocument;
-  private policyResource?: CustomResource;
+  private policyResource?: HandlerResource<PrivateCaPolicyHandlerProps>;
   /** What the expiry notices' handler parses for notAfter; undefined without a certificate. */
   private readonly noticeCertificate?: string;
   private expiryNotices?: ExpiryNotices;
@@ -597,10 +597,10 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
       PermanentDeletionTimeInDays: String(windowDays),
       RemovalPolicy: retain ? 'retain' : 'destroy',
     };
-    const lifecycle = new CustomResource(this, 'Lifecycle', {
+    const lifecycle = new HandlerResource(this, 'Lifecycle', {
       serviceToken: provider.serviceToken,
       resourceType: PRIVATE_CA_RESOURCE_TYPE,
-      properties: lifecycleProps as unknown as Record<string, unknown>,
+      properties: lifecycleProps,
       removalPolicy: this.removalPolicy,
     });
     lifecycle.node.addDependency(provider.role);
@@ -724,10 +724,10 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
         RemovalPolicy: this.removalPolicy === RemovalPolicy.RETAIN || this.removalPolicy === RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
           ? 'retain' : 'destroy',
       };
-      this.policyResource = new CustomResource(this, 'Policy', {
+      this.policyResource = new HandlerResource(this, 'Policy', {
         serviceToken: provider.serviceToken,
         resourceType: PRIVATE_CA_POLICY_RESOURCE_TYPE,
-        properties: properties as unknown as Record<string, unknown>,
+        properties,
         removalPolicy: this.removalPolicy,
       });
       this.policyResource.node.addDependency(provider.role);
@@ -780,7 +780,7 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
     }
     if (!this.expiryNotices) {
       const notices = new ExpiryNotices(this, notAfterAtSynth(this.certificateSource?.pemText, 'certificate'));
-      let resource: CustomResource | undefined;
+      let resource: HandlerResource<PrivateCaExpiryNoticesHandlerProps> | undefined;
       notices.bind({
         kind: 'ACM Private CA certificate authority',
         certificate: this.certificateAuthorityArn,
@@ -815,17 +815,16 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
     return new CsrIssuedCertificate(this, id, { certificateAuthority: this, csr });
   }
 
-  private expiryNoticesResource(certificate: string, notices: ExpiryNotices): CustomResource {
+  private expiryNoticesResource(certificate: string, notices: ExpiryNotices): HandlerResource<PrivateCaExpiryNoticesHandlerProps> {
     const provider = this.provider();
-    const properties: PrivateCaExpiryNoticesHandlerProps = {
-      CertificateAuthorityArn: this.certificateAuthorityArn,
-      CaCertificate: certificate,
-      NotifyDaysBefore: notices.handlerProperty,
-    };
-    const resource = new CustomResource(this, 'ExpiryNoticeTimes', {
+    const resource = new HandlerResource<PrivateCaExpiryNoticesHandlerProps>(this, 'ExpiryNoticeTimes', {
       serviceToken: provider.serviceToken,
       resourceType: PRIVATE_CA_EXPIRY_NOTICES_RESOURCE_TYPE,
-      properties: properties as unknown as Record<string, unknown>,
+      properties: {
+        CertificateAuthorityArn: this.certificateAuthorityArn,
+        CaCertificate: certificate,
+      },
+      renderProperties: () => ({ NotifyDaysBefore: notices.handlerProperty() }),
     });
     resource.node.addDependency(provider.role);
     return resource;

@@ -1,10 +1,8 @@
 import {
   ArnFormat,
-  CustomResource,
   Duration,
   IResource,
   ITaggable,
-  Lazy,
   RemovalPolicy,
   Resource,
   Stack,
@@ -18,6 +16,7 @@ import { ExpiryNotificationOptions } from './expiry-notifications';
 import { CertificateInputError, checkWhenKnown, importedAttribute } from './private/errors';
 import { ExpiryNotices, notAfterAtSynth } from './private/expiry-notifications';
 import { addToSharedStatement } from './private/grants';
+import { HandlerResource } from './private/handler-resource';
 import { NAME_HASH_LENGTH, namePrefix, stackNamePrefix } from './private/names';
 import { HandlerProvider } from './private/provider';
 import {
@@ -248,16 +247,16 @@ export class ServerCertificate extends ServerCertificateBase implements ITaggabl
       NamePrefix: prefix,
       Path: path,
       ForCloudFront: forCloudFront ? 'true' : 'false',
-      Tags: Lazy.any({ produce: () => this.tags.renderTags() }, { omitEmptyArray: true }) as any,
       RemovalPolicy: removalPolicy === RemovalPolicy.RETAIN || removalPolicy === RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE ? 'retain' : 'destroy',
-      NotifyDaysBefore: this.expiryNotices.handlerProperty,
     };
 
-    const resource = new CustomResource(this, 'Resource', {
+    const resource = new HandlerResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::ServerCertificate',
-      properties: properties as unknown as Record<string, unknown>,
+      properties,
       removalPolicy,
+      tags: this.tags,
+      renderProperties: () => ({ NotifyDaysBefore: this.expiryNotices.handlerProperty() }),
     });
 
     this.serverCertificateArn = resource.getAttString('Arn');

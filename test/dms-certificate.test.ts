@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import { App, CfnResource, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as dms from 'aws-cdk-lib/aws-dms';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -154,7 +154,7 @@ describe('DmsCertificate template', () => {
       databaseName: 'app',
     });
     const template = Template.fromStack(stack);
-    const certId = stack.getLogicalId(cert.node.findChild('Resource').node.defaultChild as any);
+    const certId = stack.getLogicalId(cert.node.defaultChild as CfnResource);
     template.hasResourceProperties('AWS::DMS::Endpoint', {
       SslMode: 'verify-full',
       CertificateArn: { 'Fn::GetAtt': [certId, 'CertificateArn'] },
@@ -235,7 +235,7 @@ describe('generated identifiers obey DMS rules', () => {
     const parent = new Construct(stack, '9Parent--Scope');
     const cert = new DmsCertificate(parent, id, pem());
     const prefix = namePrefix(cert, 255, NAME_HASH_LENGTH + 1);
-    expect(Template.fromStack(stack).findResources('Custom::DmsCertificate')[stack.getLogicalId(cert.node.findChild('Resource').node.defaultChild as any)]
+    expect(Template.fromStack(stack).findResources('Custom::DmsCertificate')[stack.getLogicalId(cert.node.defaultChild as CfnResource)]
       .Properties.NamePrefix).toBe(prefix);
     // Composed as the handler composes it.
     for (const content of ['a', 'b', 'c']) {

@@ -1,4 +1,4 @@
-import { App, CfnOutput, Duration, Fn, Lazy, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import { App, CfnOutput, CfnResource, Duration, Fn, Lazy, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lightsail from 'aws-cdk-lib/aws-lightsail';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -50,7 +50,7 @@ describe('LightsailCertificate: template', () => {
       hostedZone: zone(s),
     });
     const t = Template.fromStack(s);
-    const certId = s.getLogicalId(site.node.findChild('Resource').node.defaultChild as any);
+    const certId = s.getLogicalId(site.node.defaultChild as CfnResource);
     const records = t.findResources('AWS::Route53::RecordSet');
     expect(Object.keys(records)).toHaveLength(4);
     const byName = Object.values(records).map((r: any) => r.Properties);

@@ -151,7 +151,7 @@ describe('ServerCertificate template', () => {
     };
     const resources = template.findResources('Custom::ServerCertificate');
     for (const i of [0, 60, 119]) {
-      const cr = resources[stack.getLogicalId(certificates[i].node.findChild('Resource').node.defaultChild as CfnResource)];
+      const cr = resources[stack.getLogicalId(certificates[i].node.defaultChild as CfnResource)];
       expect(cr.DependsOn).toContain(holder(i));
       // One or two policies, not every policy of the role: the template stays linear in size.
       expect(cr.DependsOn.length).toBeLessThanOrEqual(2);
@@ -187,6 +187,20 @@ describe('ServerCertificate template', () => {
     Template.fromStack(stack).hasResourceProperties('Custom::ServerCertificate', {
       Tags: [{ Key: 'rotation', Value: 'quarterly' }, { Key: 'team', Value: 'platform' }],
     });
+  });
+
+  test('without tags or deploy-timed notices the properties carry neither, and defaultChild is the custom resource', () => {
+    const stack = newStack();
+    const cert = new ServerCertificate(stack, 'Web', props(stack));
+    const resource = cert.node.defaultChild as CfnResource;
+    expect(resource).toBeInstanceOf(CfnResource);
+    expect(resource.cfnResourceType).toBe('Custom::ServerCertificate');
+    // The escape hatch works as on aws-cdk-lib's L2s.
+    resource.addPropertyOverride('Path', '/edge/');
+    const properties = Object.values(Template.fromStack(stack).findResources('Custom::ServerCertificate'))[0].Properties;
+    expect(Object.keys(properties)).not.toContain('Tags');
+    expect(Object.keys(properties)).not.toContain('NotifyDaysBefore');
+    expect(properties.Path).toBe('/edge/');
   });
 
   test('forCloudFront defaults the path to /cloudfront/ and removalPolicy RETAIN is honoured twice', () => {

@@ -1,4 +1,4 @@
-import { Annotations, Lazy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -80,11 +80,6 @@ export interface ExpiryNoticeSource {
  * SNS, timed at synth when notAfter is known early enough, otherwise by the construct's handler.
  */
 export class ExpiryNotices {
-  /**
-   * The handler's `NotifyDaysBefore` property: the day counts it must time, omitted when none
-   * (so a certificate without notices keeps its template unchanged).
-   */
-  public readonly handlerProperty: string[];
   private readonly deployDays = new Set<number>();
   private readonly allDays = new Set<number>();
   private readonly topics = new Map<sns.ITopic, Set<number>>();
@@ -95,11 +90,14 @@ export class ExpiryNotices {
    * @param owner the certificate construct (schedules go under it, errors and warnings name it)
    * @param notAfter the certificate's notAfter when known at synth
    */
-  constructor(private readonly owner: Construct, private readonly notAfter: Date | undefined) {
-    this.handlerProperty = Lazy.list(
-      { produce: () => [...this.deployDays].sort((a, b) => a - b).map(String) },
-      { omitEmpty: true },
-    );
+  constructor(private readonly owner: Construct, private readonly notAfter: Date | undefined) {}
+
+  /**
+   * The handler's `NotifyDaysBefore` property, read when the template is written: the day counts
+   * it must time, undefined when none (so a certificate without notices keeps its template).
+   */
+  public handlerProperty(): string[] | undefined {
+    return this.deployDays.size === 0 ? undefined : [...this.deployDays].sort((a, b) => a - b).map(String);
   }
 
   /** Tells where the certificate's ARN and the handler's answers come from. */

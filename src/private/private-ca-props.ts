@@ -45,8 +45,8 @@ export interface PrivateCaExpiryNoticesHandlerProps {
   readonly CertificateAuthorityArn: string;
   /** The CA certificate (PEM), or its complete chain: the earliest notAfter counts. */
   readonly CaCertificate: string;
-  /** Day counts of the notices. */
-  readonly NotifyDaysBefore: string[];
+  /** Day counts of the notices (the resource exists only when there is at least one). */
+  readonly NotifyDaysBefore?: string[];
 }
 
 export const PRIVATE_CA_RESOURCE_TYPE = 'Custom::PrivateCa';
