@@ -20,7 +20,7 @@ import { CertificatePem, DmsCertificate, LightsailCertificate, PrivateCa, Privat
 import { makeCsr, makeTestPki, TestPki } from '../test/fixtures/pki';
 
 const SIZES = [1, 100, 400];
-const REPEATS = 3;
+const REPEATS = 5;
 
 interface SynthRow {
   readonly scenario: string;
@@ -48,6 +48,8 @@ function median(values: number[]): number {
 }
 
 function synthOnce(build: (stack: Stack) => void): { ms: number; template: any } {
+  // Each run starts on a collected heap, so no run pays for the garbage of the one before.
+  (globalThis as { gc?: () => void }).gc?.();
   const start = performance.now();
   const app = new App();
   const stack = new Stack(app, 'Bench');
@@ -58,9 +60,43 @@ function synthOnce(build: (stack: Stack) => void): { ms: number; template: any }
   return { ms, template };
 }
 
-function measure(build: (stack: Stack) => void): { ms: number; template: any } {
-  const runs = Array.from({ length: REPEATS }, () => synthOnce(build));
-  return { ms: median(runs.map(r => r.ms)), template: runs[0].template };
+/** What one fresh process measured of one variant of a scenario at one N. */
+interface SynthSample {
+  readonly ms: number;
+  readonly templateBytes: number;
+  readonly handlerFunctions: number;
+  readonly frameworkFunctions: number;
+}
+
+/**
+ * Measures one variant of one scenario at one N in a fresh process (`--synth` mode of this file):
+ * every variant starts from the same state, so neither pays for the heap, JIT or GC debt the
+ * other left behind, whatever the order they run in.
+ */
+function sampleInFreshProcess(scenario: number, n: number, variant: 'ours' | 'baseline'): SynthSample {
+  const out = execFileSync(process.execPath, [...process.execArgv, __filename, '--synth', String(scenario), String(n), variant], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+/** `--synth` mode: one warm-up synth, then the median of REPEATS, printed as JSON. */
+async function sampleMain(args: string[]): Promise<void> {
+  const scenario = (await scenarios())[Number(args[0])];
+  const n = Number(args[1]);
+  const build = args[2] === 'baseline' ? scenario.baseline! : scenario.build;
+  // Module loading and JIT warm-up are not the construct's cost.
+  synthOnce(stack => build(stack, 2));
+  const runs = Array.from({ length: REPEATS }, () => synthOnce(stack => build(stack, n)));
+  const functions = countFunctions(runs[0].template);
+  const sample: SynthSample = {
+    ms: median(runs.map(r => r.ms)),
+    templateBytes: Buffer.byteLength(JSON.stringify(runs[0].template)),
+    handlerFunctions: functions.handler,
+    frameworkFunctions: functions.framework,
+  };
+  console.log(JSON.stringify(sample));
 }
 
 function countFunctions(template: any): { handler: number; framework: number } {
@@ -74,28 +110,22 @@ function countFunctions(template: any): { handler: number; framework: number } {
   return { handler, framework };
 }
 
-function runScenario(scenario: Scenario): SynthRow[] {
-  // Warm up module loading and JIT so the first size is not charged for it.
-  synthOnce(stack => scenario.build(stack, 2));
-  if (scenario.baseline) synthOnce(stack => scenario.baseline!(stack, 2));
-
+function runScenario(scenario: Scenario, index: number): SynthRow[] {
   const rows: SynthRow[] = [];
+  let one: SynthSample | undefined;
   for (const n of scenario.sizes) {
-    const ours = measure(stack => scenario.build(stack, n));
-    const base = scenario.baseline ? measure(stack => scenario.baseline!(stack, n)) : undefined;
-    const one = measure(stack => scenario.build(stack, 1));
-    const bytes = (t: any) => Buffer.byteLength(JSON.stringify(t));
-    // The marginal template bytes of one more certificate, minus the PEM it must carry.
-    const perCertificate = n > 1 ? (bytes(ours.template) - bytes(one.template)) / (n - 1) : bytes(ours.template);
-    const functions = countFunctions(ours.template);
+    const ours = sampleInFreshProcess(index, n, 'ours');
+    const base = scenario.baseline ? sampleInFreshProcess(index, n, 'baseline') : undefined;
+    one = one ?? (n === 1 ? ours : sampleInFreshProcess(index, 1, 'ours'));
     rows.push({
       scenario: scenario.name,
       n,
       msPerCertificate: ours.ms / n,
       baselineMsPerCertificate: base ? base.ms / n : undefined,
-      handlerFunctions: functions.handler,
-      frameworkFunctions: functions.framework,
-      templateBytesPerCertificate: perCertificate,
+      handlerFunctions: ours.handlerFunctions,
+      frameworkFunctions: ours.frameworkFunctions,
+      // The marginal template bytes of one more certificate (the PEM it must carry is taken off later).
+      templateBytesPerCertificate: n > 1 ? (ours.templateBytes - one.templateBytes) / (n - 1) : ours.templateBytes,
       pemBytesPerCertificate: scenario.pemBytesPerCertificate,
     });
   }
@@ -295,12 +325,16 @@ function table(headers: string[], rows: string[][]): string {
   return [line(headers), '|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|', ...rows.map(line)].join('\n');
 }
 
-async function main() {
+async function scenarios(): Promise<Scenario[]> {
   const pki = await makeTestPki();
-  const scenarios: Scenario[] = [serverCertificateScenario(pki), dmsScenario(pki), lightsailScenario(), privateCaScenario((await makeCsr({ commonName: 'bench.example.com' })).csrPem)];
-  const synthRows = scenarios.flatMap(runScenario);
+  const csr = (await makeCsr({ commonName: 'bench.example.com' })).csrPem;
+  return [serverCertificateScenario(pki), dmsScenario(pki), lightsailScenario(), privateCaScenario(csr)];
+}
 
-  console.log(`Synth (median of ${REPEATS} runs, Node ${process.version}, ${os.cpus().length} CPUs)\n`);
+async function main() {
+  const synthRows = (await scenarios()).flatMap(runScenario);
+
+  console.log(`Synth (each variant and N in a fresh process: one warm-up, then the median of ${REPEATS} runs; Node ${process.version}, ${os.cpus().length} CPUs)\n`);
   console.log(table(
     ['scenario', 'N', 'ms/cert', 'L1 ms/cert', 'ratio', 'handler fns', 'framework fns', 'template B/cert beyond PEM'],
     synthRows.map(r => [
@@ -333,7 +367,7 @@ async function main() {
   ));
 }
 
-main().catch(e => {
+(process.argv[2] === '--synth' ? sampleMain(process.argv.slice(3)) : main()).catch(e => {
   console.error(e);
   process.exit(1);
 });
