@@ -28,8 +28,8 @@ export interface HandlerResourceProps<P extends object> {
  * The custom resource of a handler: what `CustomResource` renders, as a plain `CfnResource`.
  *
  * Late properties are rendered by the resource itself rather than through `Lazy` tokens, and
- * attributes are plain `getAtt` references: both keep synth cost per certificate close to an L1's
- * (see `npm run bench`), since every token is resolved several times during synthesis.
+ * attributes are plain `getAtt` references: every token is resolved several times during
+ * synthesis, so both lower the synth cost of each certificate (see `npm run bench`).
  */
 export class HandlerResource<P extends object> extends CfnResource {
   private readonly tagManager?: TagManager;
