@@ -65,8 +65,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   tsconfigDev: {
     compilerOptions: {
       lib: ['es2022', 'dom'],
-      // Jest runs CommonJS: handlers' lazy `import()` of the AWS SDK must become `require`
-      // (esbuild does the same in the bundles).
+      // Jest runs CommonJS: handlers' lazy `import()` of the AWS SDK becomes `require`, as in the
+      // bundles (see `dynamic-import` below).
       module: 'commonjs',
       moduleResolution: javascript.TypeScriptModuleResolution.NODE,
       ignoreDeprecations: '6.0',
@@ -113,6 +113,10 @@ for (const name of fs.existsSync(lambdaDir) ? fs.readdirSync(lambdaDir).sort() :
       outfile: 'index.js',
       sourcemap: false,
       minify: true,
+      // esbuild would keep `import("@aws-sdk/…")` for an external, and Node resolves an ES import
+      // without NODE_PATH, which is where the Lambda runtime puts the SDK. As a `require` it
+      // resolves through NODE_PATH both on Lambda and under plain Node.
+      esbuildArgs: { '--supported:dynamic-import': 'false' },
     });
   }
 }
