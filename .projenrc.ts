@@ -59,6 +59,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // @peculiar/x509 (through tsyringe) needs the Reflect metadata API loaded first.
       setupFiles: ['reflect-metadata'],
       testTimeout: 60_000,
+      // What NODE_PATH is to the Lambda runtime: the bundle tier copies each shipped bundle to a
+      // folder outside the project, where it finds the AWS SDK only through this path.
+      modulePaths: ['<rootDir>/node_modules'],
       coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
     },
   },
@@ -123,6 +126,9 @@ for (const name of fs.existsSync(lambdaDir) ? fs.readdirSync(lambdaDir).sort() :
 
 // Tests load the handler bundles from assets/, exactly as a published package does.
 project.testTask.prependSpawn(project.bundler.bundleTask);
+// No package without its handlers: every path to a tarball (and so to the wheel, which embeds it)
+// bundles them first, even `npx projen compile && npx projen package:js` on a fresh clone.
+project.tasks.tryFind('package:js')?.prependSpawn(project.bundler.bundleTask);
 
 // README examples must compile against the real API (also what the Python README is made from).
 const rosetta = project.addTask('rosetta:extract', {

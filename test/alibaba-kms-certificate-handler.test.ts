@@ -11,10 +11,13 @@ import { FakeAlibabaKmsServer } from './fakes/alibaba-kms-server';
 import { makeTestPki, signCsr, TestPki } from './fixtures/pki';
 import { FakeMaterialStore } from './harness/fake-material';
 import { CREATE_FAILED_PHYSICAL_ID, LifecycleDriver, standardSequences, StepResult, stringifyProps } from './harness/lifecycle';
-import * as handler from '../lambda/alibaba-kms-certificate';
+import * as source from '../lambda/alibaba-kms-certificate';
+import { handlerUnderTest } from './support/handler-under-test';
 import { KmsCertificatesApi, KmsCredentials } from '../lambda/alibaba-kms-certificate/kms-api';
-import { retryConfig } from '../lambda/shared/retry';
 import type { AlibabaKmsCertificateHandlerProps } from '../src/private/alibaba-kms-certificate-props';
+
+const handler = handlerUnderTest('alibaba-kms-certificate', source);
+const { retryConfig } = handler;
 
 type Props = AlibabaKmsCertificateHandlerProps;
 

@@ -9,13 +9,16 @@ import { FakeDms } from './fakes/dms';
 import { makeRootCa, makeTestPki, TestPki } from './fixtures/pki';
 import { FakeMaterialStore } from './harness/fake-material';
 import { LifecycleDriver, standardSequences, StepResult } from './harness/lifecycle';
-import { onEvent, settings } from '../lambda/dms-certificate';
-import { retryConfig } from '../lambda/shared/retry';
+import * as source from '../lambda/dms-certificate';
+import { handlerUnderTest } from './support/handler-under-test';
 import {
   DMS_CERTIFICATE_RESOURCE_TYPE,
   DmsCertificateResourceProperties,
   dmsCertificateIdentifierProblem,
 } from '../src/private/dms-certificate-props';
+
+const handler = handlerUnderTest('dms-certificate', source);
+const { onEvent, settings, retryConfig } = handler;
 
 type Props = DmsCertificateResourceProperties;
 

@@ -18,11 +18,14 @@ import { Construct } from 'constructs';
 import { FakeAcmPca, FakeCa } from './fakes/acm-pca';
 import { FAKE_ACCOUNT, FAKE_REGION, LooseStub, looseMock } from './harness/fake-material';
 import { CREATE_FAILED_PHYSICAL_ID, LifecycleDriver, standardSequences, stringifyProps } from './harness/lifecycle';
-import * as handler from '../lambda/private-ca-issued-certificate';
-import { retryConfig } from '../lambda/shared/retry';
+import * as source from '../lambda/private-ca-issued-certificate';
 import { IssuedCertificate, IssuedKeyAlgorithm } from '../src/issued-certificate';
+import { handlerUnderTest } from './support/handler-under-test';
 import type { IssuedCertificateHandlerProps } from '../src/private/issued-certificate-props';
 import { checkCertificateChain, checkPrivateKeyMatchesCertificate } from '../src/private/x509-checks';
+
+const handler = handlerUnderTest('private-ca-issued-certificate', source);
+const { retryConfig } = handler;
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 

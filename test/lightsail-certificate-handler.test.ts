@@ -10,10 +10,8 @@ import {
 } from '@aws-sdk/client-lightsail';
 import { FakeLightsail } from './fakes/lightsail';
 import { CREATE_FAILED_PHYSICAL_ID, LifecycleDriver, standardSequences, stringifyProps } from './harness/lifecycle';
-import * as handler from '../lambda/lightsail-certificate';
-import { certificateTiming } from '../lambda/lightsail-certificate/certificate';
-import { validationClock } from '../lambda/lightsail-certificate/validation';
-import { retryConfig } from '../lambda/shared/retry';
+import * as source from '../lambda/lightsail-certificate';
+import { handlerUnderTest } from './support/handler-under-test';
 import {
   ATTACHMENT_RESOURCE_TYPE,
   CERTIFICATE_RESOURCE_TYPE,
@@ -25,6 +23,9 @@ import type {
   LightsailCertificateHandlerProps,
   LightsailValidationHandlerProps,
 } from '../src/private/lightsail-certificate-props';
+
+const handler = handlerUnderTest('lightsail-certificate', source);
+const { retryConfig, certificateTiming, validationClock } = handler;
 
 let lightsail: FakeLightsail;
 let certificates: LifecycleDriver<LightsailCertificateHandlerProps>;

@@ -15,9 +15,12 @@ import {
 } from '@aws-sdk/client-acm-pca';
 import { FakeAcmPca, FakeCa, makeTestCsr } from './fakes/acm-pca';
 import { CREATE_FAILED_PHYSICAL_ID, LifecycleDriver, standardSequences, stringifyProps } from './harness/lifecycle';
-import * as handler from '../lambda/private-ca';
-import { retryConfig } from '../lambda/shared/retry';
+import * as source from '../lambda/private-ca';
+import { handlerUnderTest } from './support/handler-under-test';
 import type { PrivateCaHandlerProps, PrivateCaPolicyHandlerProps } from '../src/private/private-ca-props';
+
+const handler = handlerUnderTest('private-ca', source);
+const { retryConfig } = handler;
 
 const pca = new FakeAcmPca();
 const client = new ACMPCAClient({ region: 'us-east-1' });

@@ -10,9 +10,12 @@ import { FakeIam } from './fakes/iam';
 import { makeLeaf, makeSelfSigned, makeTestPki, TestCertificate, TestPki } from './fixtures/pki';
 import { FakeMaterialStore } from './harness/fake-material';
 import { CREATE_FAILED_PHYSICAL_ID, LifecycleDriver, standardSequences, stringifyProps } from './harness/lifecycle';
-import * as handler from '../lambda/server-certificate';
-import { retryConfig } from '../lambda/shared/retry';
+import * as source from '../lambda/server-certificate';
+import { handlerUnderTest } from './support/handler-under-test';
 import type { ServerCertificateHandlerProps } from '../src/private/server-certificate-props';
+
+const handler = handlerUnderTest('server-certificate', source);
+const { retryConfig } = handler;
 
 let pki: TestPki;
 let other: TestCertificate;

@@ -698,3 +698,6 @@ function scrub(e: unknown): Error {
   scrubbed.name = error.name;
   return scrubbed;
 }
+
+// The knobs the test tiers turn on the shipped bundle (no real backoff waits), as on the sources.
+export { retryConfig } from '../shared/retry';

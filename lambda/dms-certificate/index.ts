@@ -359,3 +359,5 @@ function present(value: unknown): boolean {
 }
 
 
+// The knobs the test tiers turn on the shipped bundle (no real backoff waits), as on the sources.
+export { retryConfig } from '../shared/retry';

@@ -55,3 +55,8 @@ export async function isComplete(event: IsCompleteRequest<AnyProps>): Promise<Is
     throw e;
   }
 }
+
+// The knobs the test tiers turn on the shipped bundle (no real backoff waits), as on the sources.
+export { retryConfig } from '../shared/retry';
+export { certificateTiming } from './certificate';
+export { validationClock } from './validation';

@@ -609,3 +609,6 @@ export function revocationSerial(certificatePem: string): string {
 function ensureNewline(pem: string): string {
   return pem === '' || pem.endsWith('\n') ? pem : `${pem}\n`;
 }
+
+// The knobs the test tiers turn on the shipped bundle (no real backoff waits), as on the sources.
+export { retryConfig } from '../shared/retry';

@@ -336,3 +336,6 @@ export async function onExpiryNoticesEvent(event: ExpiryNoticesEvent): Promise<O
       throw new Error(`unexpected request type ${String(event.RequestType)}`);
   }
 }
+
+// The knobs the test tiers turn on the shipped bundle (no real backoff waits), as on the sources.
+export { retryConfig } from '../shared/retry';

@@ -323,3 +323,5 @@ function checkLength(property: string, value: string, max: number): void {
 }
 
 
+// The knobs the test tiers turn on the shipped bundle (no real backoff waits), as on the sources.
+export { retryConfig } from '../shared/retry';
