@@ -57,7 +57,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       // @peculiar/x509 (through tsyringe) needs the Reflect metadata API loaded first.
-      setupFiles: ['reflect-metadata'],
+      setupFiles: ['reflect-metadata', '<rootDir>/test/support/python-tools.ts'],
       testTimeout: 60_000,
       // What NODE_PATH is to the Lambda runtime: the bundle tier copies each shipped bundle to a
       // folder outside the project, where it finds the AWS SDK only through this path.
@@ -78,9 +78,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   eslintOptions: {
     dirs: ['src'],
     // Handlers bundle their devDependencies (or get the AWS SDK from the Lambda runtime).
-    devdirs: ['lambda', 'examples', 'bench', 'test', 'build-tools', 'projenrc', 'scripts'],
+    devdirs: ['lambda', 'examples', 'bench', 'test', 'projenrc', 'scripts'],
   },
-  gitignore: ['/cdk.context.json', '/cdk.out', '/examples/cdk.out', '/assets', '/bench/results', '/.jsii.tabl.json', '/dist/rosetta'],
+  gitignore: ['/.venv', '/cdk.context.json', '/cdk.out', '/examples/cdk.out', '/assets', '/bench/results', '/.jsii.tabl.json', '/dist/rosetta'],
 });
 
 for (const pattern of ['/lambda/', '/bench/', '/examples/', '/scripts/', '/cdk.out/', '/.ci/']) {
