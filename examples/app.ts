@@ -5,6 +5,8 @@
  * environment-agnostic so that synth needs no lookups.
  */
 import { App, Duration, Stack, StackProps, Tags, Validations } from 'aws-cdk-lib';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as dms from 'aws-cdk-lib/aws-dms';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -31,7 +33,7 @@ import {
   ServerCertificate,
 } from '../src';
 
-/** IAM server certificates from material kept in Secrets Manager, on a load balancer. */
+/** IAM server certificates from material kept in Secrets Manager, on a load balancer and a CloudFront distribution. */
 export class ServerCertificateStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -41,12 +43,29 @@ export class ServerCertificateStack extends Stack {
       certificateChain: CertificatePem.fromSecret(bundle, 'chain'),
       privateKey: PrivateKey.fromSecret(bundle, 'privateKey'),
     });
-    new ServerCertificate(this, 'Cdn', {
+    const cdn = new ServerCertificate(this, 'Cdn', {
       certificateBody: CertificatePem.fromSecret(bundle, 'certificate'),
       certificateChain: CertificatePem.fromSecret(bundle, 'chain'),
       privateKey: PrivateKey.fromSecret(bundle, 'privateKey'),
       forCloudFront: true,
     });
+    // cloudfront.Distribution takes only ACM certificates: applyToDistribution sets its viewer
+    // certificate to the IAM certificate's ID (TLS 1.2 2021 policy, SNI).
+    const distribution = new cloudfront.Distribution(this, 'Distribution', {
+      defaultBehavior: {
+        origin: new origins.HttpOrigin('origin.example.com'),
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+      },
+      domainNames: ['www.example.com'],
+    });
+    ServerCertificate.applyToDistribution(distribution, cdn);
+    for (const [rule, reason] of [
+      ['AwsSolutions-CFR1', 'The example distribution serves every country; geo restrictions depend on the site.'],
+      ['AwsSolutions-CFR2', 'The example distribution only shows how it takes the certificate; a web ACL depends on the site.'],
+      ['AwsSolutions-CFR3', 'The example distribution only shows how it takes the certificate; it serves no traffic to log.'],
+    ]) {
+      Validations.of(distribution).acknowledge({ id: rule, reason });
+    }
     // SNS notices 30 and 7 days before the certificate expires (EventBridge Scheduler, no Lambda).
     const notices = new sns.Topic(this, 'CertificateNotices', {
       masterKey: new kms.Key(this, 'CertificateNoticesKey', { enableKeyRotation: true }),

@@ -1,5 +1,6 @@
 import {
   ArnFormat,
+  CfnResource,
   Duration,
   IResource,
   ITaggable,
@@ -10,6 +11,7 @@ import {
   TagType,
   Token,
 } from 'aws-cdk-lib';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import { Construct } from 'constructs';
 import { CertificatePem, PrivateKey } from './certificate-material';
 import { ExpiryNotificationOptions } from './expiry-notifications';
@@ -78,6 +80,27 @@ export interface ServerCertificateAttributes {
    * @default - accessing `serverCertificateId` throws
    */
   readonly serverCertificateId?: string;
+}
+
+/**
+ * How a CloudFront distribution serves HTTPS with an IAM server certificate
+ * (see `ServerCertificate.applyToDistribution`).
+ */
+export interface DistributionCertificateOptions {
+  /**
+   * The security policy CloudFront offers viewers: the minimum TLS version and its ciphers.
+   *
+   * @default cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021
+   */
+  readonly minimumProtocolVersion?: cloudfront.SecurityPolicyProtocol;
+
+  /**
+   * How CloudFront serves HTTPS: SNI (what every current client supports) or dedicated IP
+   * addresses (`VIP`, which AWS charges for).
+   *
+   * @default cloudfront.SSLMethod.SNI
+   */
+  readonly sslSupportMethod?: cloudfront.SSLMethod;
 }
 
 abstract class ServerCertificateBase extends Resource implements IServerCertificate {
@@ -184,6 +207,60 @@ export class ServerCertificate extends ServerCertificateBase implements ITaggabl
       }
     }
     return new Import(scope, id);
+  }
+
+  /**
+   * Serves a `cloudfront.Distribution` with an IAM server certificate.
+   *
+   * `Distribution` takes only ACM certificates (its `certificate` prop). This sets the
+   * `ViewerCertificate` of the distribution's `AWS::CloudFront::Distribution` to the IAM
+   * certificate's ID (`IamCertificateId`), with a security policy and SNI, through the L1 escape
+   * hatch (`distribution.node.defaultChild`). The template then reads as if `Distribution` had an
+   * IAM option, and tools that inspect the L1 resource (cdk-nag) see the certificate.
+   *
+   * Create the distribution with its `domainNames` (the certificate must cover them) and without
+   * `certificate`. The distribution references the certificate's ID, so CloudFormation uploads a
+   * new certificate, moves the distribution to it, and only then deletes the old one.
+   *
+   * @param distribution the distribution, created without `certificate`
+   * @param certificate a certificate whose IAM path begins with `/cloudfront/`: a
+   * `ServerCertificate` with `forCloudFront: true`, or one imported with `fromServerCertificateAttributes`
+   * and its `serverCertificateId`
+   * @param options the security policy and SSL support method
+   */
+  public static applyToDistribution(
+    distribution: cloudfront.Distribution,
+    certificate: IServerCertificate,
+    options: DistributionCertificateOptions = {},
+  ): void {
+    const cfn = distribution.node.defaultChild;
+    if (!CfnResource.isCfnResource(cfn) || cfn.cfnResourceType !== cloudfront.CfnDistribution.CFN_RESOURCE_TYPE_NAME) {
+      throw new CertificateInputError('distribution', 'must be a cloudfront.Distribution (its default child an AWS::CloudFront::Distribution)', distribution);
+    }
+    const l1 = cfn as cloudfront.CfnDistribution;
+    if (Token.isUnresolved(l1.distributionConfig)) {
+      throw new CertificateInputError('distribution', 'has a distributionConfig that is a token, to which no viewer certificate can be added', distribution);
+    }
+    const config = l1.distributionConfig as cloudfront.CfnDistribution.DistributionConfigProperty;
+    if (config.viewerCertificate !== undefined) {
+      throw new CertificateInputError('certificate',
+        'the distribution already has a viewer certificate (its certificate prop, or an earlier applyToDistribution): '
+        + 'create it without certificate and apply one IAM certificate', distribution);
+    }
+    if (certificate instanceof ServerCertificate && !Token.isUnresolved(certificate.path)
+      && !certificate.path.startsWith(CLOUDFRONT_PATH_PREFIX)) {
+      throw new CertificateInputError('forCloudFront',
+        `CloudFront uses only IAM certificates whose path begins with '${CLOUDFRONT_PATH_PREFIX}' (this one's is '${certificate.path}'): `
+        + 'set forCloudFront: true', certificate);
+    }
+    l1.distributionConfig = {
+      ...config,
+      viewerCertificate: {
+        iamCertificateId: certificate.serverCertificateId,
+        minimumProtocolVersion: options.minimumProtocolVersion ?? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+        sslSupportMethod: options.sslSupportMethod ?? cloudfront.SSLMethod.SNI,
+      },
+    };
   }
 
   public readonly serverCertificateArn: string;
