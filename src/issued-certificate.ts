@@ -4,17 +4,19 @@ import {
   Duration,
   Expiration,
   IResource,
+  Reference,
   RemovalPolicy,
   Resource,
   Stack,
   Token,
+  Tokenization,
   Validations,
 } from 'aws-cdk-lib';
 import * as acmpca from 'aws-cdk-lib/aws-acmpca';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct, IConstruct, IDependable } from 'constructs';
+import { Construct, Dependable, IConstruct, IDependable } from 'constructs';
 import { CertificatePem, PrivateKey } from './certificate-material';
 import { ExpiryNotificationOptions } from './expiry-notifications';
 import { CertificateInputError } from './private/errors';
@@ -531,9 +533,7 @@ export class IssuedCertificate extends Resource implements IIssuedCertificate {
     });
     // The role's policy must exist before the handler runs (and outlive it on delete).
     resource.node.addDependency(provider.role);
-    if (props.certificateAuthority.readyForIssuance) {
-      resource.node.addDependency(props.certificateAuthority.readyForIssuance);
-    }
+    dependOnIssuance(resource, props.certificateAuthority);
 
     this.certificateArn = resource.getAttString('CertificateArn');
     this.serialNumber = resource.getAttString('SerialNumber');
@@ -666,6 +666,26 @@ function grantShared(principal: iam.IPrincipal, purpose: string, resource: strin
     principal.addToPrincipalPolicy(statement);
   }
   statement.addResources(resource);
+}
+
+/**
+ * Makes `resource` wait for what the CA needs deployed before it issues, unless the CA's ARN, which
+ * the resource references, already carries that dependency (a PrivateCa's ARN is its activation's
+ * Ref): a DependsOn that repeats a Ref only clutters the template (cfn-lint W3005).
+ */
+function dependOnIssuance(resource: IConstruct, ca: IIssuingCertificateAuthority): void {
+  const ready = ca.readyForIssuance;
+  if (!ready) {
+    return;
+  }
+  const referenced = new Set(Tokenization.reverseString(ca.certificateAuthorityArn).tokens
+    .filter((token): token is Reference => token instanceof Reference)
+    .map(reference => reference.target));
+  const roots = Dependable.of(ready).dependencyRoots;
+  if (roots.length > 0 && roots.every(root => referenced.has(root))) {
+    return;
+  }
+  resource.node.addDependency(ready);
 }
 
 /** Counts the items of a SAN list after checking each known one; a duplicate is an error. */
@@ -830,9 +850,7 @@ export class CsrIssuedCertificate extends Resource {
       templateArn: (props.template ?? CertificateTemplate.END_ENTITY).templateArn,
       validity: { type: validity.type, value: validity.value },
     });
-    if (ca.readyForIssuance) {
-      resource.node.addDependency(ca.readyForIssuance);
-    }
+    dependOnIssuance(resource, ca);
     this.certificateArn = resource.attrArn;
     this.certificatePem = CertificatePem.fromString(resource.attrCertificate);
     this.certificateChainPem = ca.issuedCertificateChainPem;

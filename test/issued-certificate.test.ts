@@ -323,6 +323,21 @@ describe('IssuedCertificate ordering', () => {
       expect(resource.DependsOn).toContain(activationId);
     }
   });
+
+  test('a PrivateCa\'s ARN is its activation\'s Ref: that orders issuance, and no DependsOn repeats it (cfn-lint W3005)', async () => {
+    const stack = newStack();
+    const ca = new PrivateCa(stack, 'Root', { subject: { commonName: 'Root' } });
+    expect(ca.readyForIssuance).toBe(ca.activation);
+    ca.issueCertificate('Web', { commonName: 'www.example.com', dnsNames: ['www.example.com'] });
+    ca.issueCertificateFromCsr('Device', (await makeCsr()).csrPem);
+    const template = Template.fromStack(stack);
+    const activationId = stack.getLogicalId(ca.activation!);
+    for (const type of ['Custom::PrivateCaIssuedCertificate', 'AWS::ACMPCA::Certificate']) {
+      const issued = Object.values(template.findResources(type, { Properties: { CertificateAuthorityArn: { Ref: activationId } } })) as any[];
+      expect(issued).toHaveLength(1);
+      expect(issued[0].DependsOn ?? []).not.toContain(activationId);
+    }
+  });
 });
 
 describe('through PrivateCa', () => {

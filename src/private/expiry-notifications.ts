@@ -122,7 +122,7 @@ export class ExpiryNotices {
 
     this.calls += 1;
     const group = new Construct(this.owner, this.calls === 1 ? 'ExpiryNotices' : `ExpiryNotices${this.calls}`);
-    const role = noticeRole(this.owner, topic);
+    const role = noticeRole(this.owner);
     for (const d of days) {
       const expression = this.timing(d, source);
       const notAfterText = this.notAfter ? this.notAfter.toISOString() : source.attribute(NOTIFY_NOT_AFTER);
@@ -136,8 +136,9 @@ export class ExpiryNotices {
           input: noticeText(d, source.kind, this.owner.node.path, source.certificate, notAfterText),
         },
       });
-      // The role may publish before the schedule can fire (a past-due notice fires within minutes).
-      schedule.node.addDependency(role);
+      // The role may publish before the schedule can fire (a past-due notice fires within minutes):
+      // the schedule depends on the policy that holds the grant (its RoleArn already implies the role).
+      grantPublish(role, topic, schedule);
     }
   }
 
@@ -215,10 +216,10 @@ function noticeText(days: number, kind: string, path: string, certificate: strin
 }
 
 /**
- * The stack's role for every notice schedule, allowed to publish to the topics notices go to (and
- * to use their KMS keys). One role per stack keeps the template small.
+ * The stack's role for every notice schedule (see `grantPublish`). One role per stack keeps the
+ * template small.
  */
-function noticeRole(scope: Construct, topic: sns.ITopic): iam.Role {
+function noticeRole(scope: Construct): iam.Role {
   const stack = Stack.of(scope);
   let role = stack.node.tryFindChild(ROLE_ID) as iam.Role | undefined;
   if (!role) {
@@ -229,10 +230,17 @@ function noticeRole(scope: Construct, topic: sns.ITopic): iam.Role {
       description: 'cdk-certificates: lets EventBridge Scheduler publish certificate expiry notices to SNS',
     });
   }
-  addToSharedStatement(role, ['sns:Publish'], [topic.topicArn]);
+  return role;
+}
+
+/**
+ * Lets the notice role publish to the topic (and use its KMS key), and makes the schedule depend on
+ * the policies that hold those grants, not on the role itself, which its RoleArn already implies.
+ */
+function grantPublish(role: iam.Role, topic: sns.ITopic, schedule: scheduler.CfnSchedule): void {
+  addToSharedStatement(role, ['sns:Publish'], [topic.topicArn], schedule);
   if (topic.masterKey) {
     // What SNS needs of a publisher to an encrypted topic, on that key only.
-    addToSharedStatement(role, ['kms:Decrypt', 'kms:GenerateDataKey'], [topic.masterKey.keyArn]);
+    addToSharedStatement(role, ['kms:Decrypt', 'kms:GenerateDataKey'], [topic.masterKey.keyArn], schedule);
   }
-  return role;
 }
