@@ -17,6 +17,37 @@ OUT=dist/python
 log() { echo "[package-python] $*"; }
 die() { echo "[package-python] ERROR: $*" >&2; exit 1; }
 
+# The wheel embeds the npm tarball; every handler under lambda/<name>/index.ts must be bundled
+# inside it. Shared: scripts/python-consumer.sh runs it (through --check-wheel) on the wheel it installs.
+check_wheel_handlers() {
+  local wheel=$1 embedded entry name
+  embedded=$("$PY" - "$wheel" <<'EOF'
+import io, sys, tarfile, zipfile
+with zipfile.ZipFile(sys.argv[1]) as whl:
+    tgz = [n for n in whl.namelist() if n.endswith('.jsii.tgz')]
+    if len(tgz) != 1:
+        sys.exit(f'expected one embedded .jsii.tgz, found {tgz}')
+    with tarfile.open(fileobj=io.BytesIO(whl.read(tgz[0])), mode='r:gz') as tar:
+        for name in tar.getnames():
+            print(name)
+EOF
+  ) || die "cannot read the npm tarball embedded in $wheel"
+  for entry in lambda/*/index.ts; do
+    [ -e "$entry" ] || continue
+    name=$(basename "$(dirname "$entry")")
+    grep -qxF "package/assets/lambda/$name/index/index.js" <<<"$embedded" \
+      || die "wheel's embedded npm tarball lacks package/assets/lambda/$name/index/index.js"
+  done
+  log "embedded npm tarball holds $(grep -c '^package/assets/lambda/.*/index\.js$' <<<"$embedded" || true) handler bundle(s)"
+}
+
+# `package-python.sh --check-wheel <wheel>` runs only that check.
+if [ "${1:-}" = --check-wheel ]; then
+  [ -f "${2:-}" ] || die "usage: $0 --check-wheel <wheel>"
+  check_wheel_handlers "$2"
+  exit 0
+fi
+
 [ -f .jsii ] || die ".jsii not found: compile first (npx projen compile)."
 [ -x "$PY" ] || die "$PY not found: install Debian's python3."
 
@@ -98,25 +129,7 @@ sdists=("$OUT"/*.tar.gz)
 [ -f "${wheels[0]}" ] || die "no wheel in $OUT"
 [ -f "${sdists[0]}" ] || die "no sdist in $OUT"
 
-# The wheel embeds the npm tarball; the handler bundles must be inside it.
-embedded=$("$PY" - "${wheels[0]}" <<'EOF'
-import io, sys, tarfile, zipfile
-with zipfile.ZipFile(sys.argv[1]) as whl:
-    tgz = [n for n in whl.namelist() if n.endswith('.jsii.tgz')]
-    if len(tgz) != 1:
-        sys.exit(f'expected one embedded .jsii.tgz, found {tgz}')
-    with tarfile.open(fileobj=io.BytesIO(whl.read(tgz[0])), mode='r:gz') as tar:
-        for name in tar.getnames():
-            print(name)
-EOF
-)
-for entry in lambda/*/index.ts; do
-  [ -e "$entry" ] || continue
-  name=$(basename "$(dirname "$entry")")
-  grep -qxF "package/assets/lambda/$name/index/index.js" <<<"$embedded" \
-    || die "wheel's embedded npm tarball lacks package/assets/lambda/$name/index/index.js"
-done
-log "embedded npm tarball holds $(grep -c '^package/assets/lambda/.*/index\.js$' <<<"$embedded" || true) handler bundle(s)"
+check_wheel_handlers "${wheels[0]}"
 
 log "twine check"
 "$PY" -m twine check --strict "$OUT"/*
