@@ -69,7 +69,7 @@ export const RESPONSE_ONLY_PROPERTIES: ReadonlyArray<keyof IssuedCertificateHand
 /** `Custom::PrivateCaIssuedCertificate` attributes (response Data): small, public, no PEM. */
 export interface IssuedCertificateHandlerData {
   readonly CertificateArn: string;
-  /** Lowercase hex, colon-separated, as openssl prints it and RevokeCertificate accepts it. */
+  /** Upper-case hex without separators, as `openssl x509 -serial` prints it (revocation sends it lower-case and colon-separated). */
   readonly SerialNumber: string;
   /** ISO 8601. */
   readonly NotBefore: string;
