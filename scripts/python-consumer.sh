@@ -54,6 +54,30 @@ WHEEL="$ROOT/${wheels[0]}"
 
 bash scripts/package-python.sh --check-wheel "$WHEEL"
 
+# Equal templates are expected only from the same aws-cdk-lib. The TypeScript assembly's tree.json
+# records the version its constructs came from; npm and PyPI may not serve the same newest release.
+TS_CDK_LIB_VERSION=$("$PYTHON" - "$TS_OUT/tree.json" <<'EOF'
+import json, sys
+def walk(node):
+    info = node.get('constructInfo') or {}
+    if info.get('fqn', '').startswith('aws-cdk-lib.'):
+        yield info.get('version')
+    for child in (node.get('children') or {}).values():
+        yield from walk(child)
+try:
+    versions = set(walk(json.load(open(sys.argv[1]))['tree']))
+except OSError:
+    versions = set()
+print(' '.join(sorted(v for v in versions if v)))
+EOF
+)
+[ -n "$TS_CDK_LIB_VERSION" ] || die "$TS_OUT/tree.json names no aws-cdk-lib version: give a complete cdk.out"
+same_version() { # <aws-cdk-lib version of this run>
+  [ "$TS_CDK_LIB_VERSION" = "$1" ] \
+    || die "the TypeScript synth in $TS_OUT used aws-cdk-lib $TS_CDK_LIB_VERSION, this run $1 from PyPI: synthesize the TypeScript app with aws-cdk-lib $1 (npm and PyPI may not serve the same newest release)"
+}
+[ "$CDK_LIB_SPEC" = aws-cdk-lib ] || same_version "${CDK_LIB_SPEC#aws-cdk-lib==}"
+
 WORK=$(mktemp -d)
 if [ "${KEEP_WORKDIR:-}" = 1 ]; then
   log "keeping $WORK"
@@ -78,6 +102,7 @@ CDK_LIB_VERSION=$("$VPY" -c 'import importlib.metadata as m; print(m.version("aw
 if [ "$CDK_LIB_SPEC" != aws-cdk-lib ] && [ "aws-cdk-lib==$CDK_LIB_VERSION" != "$CDK_LIB_SPEC" ]; then
   die "asked for $CDK_LIB_SPEC, pip installed $CDK_LIB_VERSION"
 fi
+same_version "$CDK_LIB_VERSION"
 log "installed aws-cdk-lib $CDK_LIB_VERSION, $("$VPY" -m pip list --disable-pip-version-check 2>/dev/null | awk '$1 == "jsii" || $1 == "constructs" || $1 == "cdk-certificates" { printf "%s %s, ", $1, $2 }' | sed 's/, $//')"
 
 # The environment of every synth: offline, no telemetry, deprecated jsii APIs throw; the venv's
