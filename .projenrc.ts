@@ -83,7 +83,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   gitignore: ['/.venv', '/cdk.context.json', '/cdk.out', '/examples/cdk.out', '/assets', '/bench/results', '/.jsii.tabl.json', '/dist/rosetta'],
 });
 
-for (const pattern of ['/lambda/', '/bench/', '/examples/', '/scripts/', '/cdk.out/', '/.ci/']) {
+for (const pattern of ['/lambda/', '/bench/', '/examples/', '/scripts/', '/cdk.out/', '/.ci/', '/.venv/', '/requirements-dev.txt']) {
   project.addPackageIgnore(pattern);
 }
 // The handler bundles ship in the npm tarball (and so in the Python wheel).
@@ -163,6 +163,8 @@ const packagePython = project.tasks.tryFind('package:python');
 if (packagePython) {
   packagePython.reset();
   packagePython.exec('bash scripts/package-python.sh');
+  // The wheel embeds the npm tarball: bundle the handlers first here too.
+  packagePython.prependSpawn(project.bundler.bundleTask);
 }
 
 project.synth();
