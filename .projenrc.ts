@@ -83,6 +83,33 @@ const project = new awscdk.AwsCdkConstructLibrary({
   gitignore: ['/.venv', '/cdk.context.json', '/cdk.out', '/examples/cdk.out', '/assets', '/bench/results', '/.jsii.tabl.json', '/dist/rosetta'],
 });
 
+// The contract layer: what constructs, handlers and the CLI share. It runs at synth and at deploy,
+// so it imports Node built-ins only, and handlers reach into src/ only through it.
+const CDK_IMPORTS = { group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs'], message: 'Handlers and the contract run without the CDK.' };
+project.eslint?.addOverride({
+  files: ['src/contract/**/*.ts'],
+  rules: {
+    'no-restricted-imports': ['error', {
+      patterns: [
+        CDK_IMPORTS,
+        { group: ['../*', '!../contract', '!../contract/*'], message: 'src/contract imports only Node built-ins and other contract files.' },
+        { regex: '^(?!node:|\\.{1,2}/|(crypto|net|fs|path|os|util|zlib)$)', message: 'src/contract imports only Node built-ins (no packages).' },
+      ],
+    }],
+  },
+});
+project.eslint?.addOverride({
+  files: ['lambda/**/*.ts'],
+  rules: {
+    'no-restricted-imports': ['error', {
+      patterns: [
+        CDK_IMPORTS,
+        { group: ['**/src/*', '**/src/**', '!**/src/contract', '!**/src/contract/**'], message: 'lambda/ imports from src/ only src/contract (the shared contract).' },
+      ],
+    }],
+  },
+});
+
 for (const pattern of ['/lambda/', '/bench/', '/examples/', '/scripts/', '/cdk.out/', '/.ci/', '/.venv/', '/requirements-dev.txt']) {
   project.addPackageIgnore(pattern);
 }

@@ -13,7 +13,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CertificatePem } from './certificate-material';
-import { CertificateTemplate, IIssuingCertificateAuthority } from './issued-certificate';
 import {
   ALIBABA_KMS_CERTIFICATE_RESOURCE_TYPE,
   AlibabaKeySpecName,
@@ -27,7 +26,8 @@ import {
   subjectValueProblem,
   tagsProblem,
   validityDaysProblem,
-} from './private/alibaba-kms-certificate-props';
+} from './contract/alibaba-kms-certificate';
+import { CertificateTemplate, IIssuingCertificateAuthority } from './issued-certificate';
 import { CertificateInputError, checkWhenKnown, importedAttribute } from './private/errors';
 import { grantSecretValueRead } from './private/grants';
 import { HandlerResource } from './private/handler-resource';

@@ -5,9 +5,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import type { MaterialSource } from './contract/material-source';
 import { CertificateInputError } from './private/errors';
 import { addToSharedStatement, grantSecretValueRead } from './private/grants';
-import type { MaterialSource } from './private/material-source';
 
 /**
  * Where a certificate (or a chain of certificates) in PEM form comes from.

@@ -5,8 +5,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3_assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
+import type { MaterialSource } from './contract/material-source';
 import { CertificateInputError } from './private/errors';
-import type { MaterialSource } from './private/material-source';
 
 /** S3's limit on an object key, in UTF-8 bytes. */
 const S3_KEY_MAX_BYTES = 1024;

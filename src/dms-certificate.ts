@@ -15,7 +15,6 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { CertificatePem } from './certificate-material';
 import { CertificateWallet } from './certificate-wallet';
-import { ExpiryNotificationOptions } from './expiry-notifications';
 import {
   checkDmsCertificatePem,
   DMS_CERTIFICATE_IDENTIFIER_MAX_LENGTH,
@@ -23,7 +22,8 @@ import {
   DmsCertificateResourceProperties,
   dmsCertificateIdentifierProblem,
   dmsTagProblem,
-} from './private/dms-certificate-props';
+} from './contract/dms-certificate';
+import { ExpiryNotificationOptions } from './expiry-notifications';
 import { CertificateInputError, checkWhenKnown } from './private/errors';
 import { ExpiryNotices, notAfterAtSynth } from './private/expiry-notifications';
 import { HandlerResource } from './private/handler-resource';

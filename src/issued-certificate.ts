@@ -18,10 +18,6 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, Dependable, IConstruct, IDependable } from 'constructs';
 import { CertificatePem, PrivateKey } from './certificate-material';
-import { ExpiryNotificationOptions } from './expiry-notifications';
-import { CertificateInputError } from './private/errors';
-import { ExpiryNotices } from './private/expiry-notifications';
-import { HandlerResource } from './private/handler-resource';
 import {
   checkCsr,
   dnsNameProblem,
@@ -34,7 +30,11 @@ import {
   SUBJECT_FIELDS,
   subjectFieldProblem,
   uriProblem,
-} from './private/issued-certificate-props';
+} from './contract/issued-certificate';
+import { ExpiryNotificationOptions } from './expiry-notifications';
+import { CertificateInputError } from './private/errors';
+import { ExpiryNotices } from './private/expiry-notifications';
+import { HandlerResource } from './private/handler-resource';
 import { HandlerProvider } from './private/provider';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -16,8 +16,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lightsail from 'aws-cdk-lib/aws-lightsail';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
-import { CertificateInputError, checkWhenKnown, importedAttribute } from './private/errors';
-import { HandlerResource } from './private/handler-resource';
 import {
   ATTACHMENT_RESOURCE_TYPE,
   CERTIFICATE_NAME_HASH_LENGTH,
@@ -35,7 +33,9 @@ import {
   domainNameProblem,
   normalizeDomain,
   regionProblem,
-} from './private/lightsail-certificate-props';
+} from './contract/lightsail-certificate';
+import { CertificateInputError, checkWhenKnown, importedAttribute } from './private/errors';
+import { HandlerResource } from './private/handler-resource';
 import { namePrefix } from './private/names';
 import { HandlerProvider } from './private/provider';
 

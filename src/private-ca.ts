@@ -18,16 +18,6 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { CertificatePem } from './certificate-material';
-import { ExpiryNotificationOptions } from './expiry-notifications';
-import {
-  CsrIssuedCertificate,
-  IIssuingCertificateAuthority,
-  IssuedCertificate,
-  IssuedCertificateProps,
-} from './issued-certificate';
-import { CertificateInputError, checkWhenKnown } from './private/errors';
-import { ExpiryNotices, notAfterAtSynth } from './private/expiry-notifications';
-import { HandlerResource } from './private/handler-resource';
 import {
   caArnProblem,
   cnameProblem,
@@ -44,7 +34,17 @@ import {
   PrivateCaPolicyHandlerProps,
   SUBJECT_FIELDS,
   subjectFieldProblem,
-} from './private/private-ca-props';
+} from './contract/private-ca';
+import { ExpiryNotificationOptions } from './expiry-notifications';
+import {
+  CsrIssuedCertificate,
+  IIssuingCertificateAuthority,
+  IssuedCertificate,
+  IssuedCertificateProps,
+} from './issued-certificate';
+import { CertificateInputError, checkWhenKnown } from './private/errors';
+import { ExpiryNotices, notAfterAtSynth } from './private/expiry-notifications';
+import { HandlerResource } from './private/handler-resource';
 import { HandlerProvider } from './private/provider';
 import { checkCertificateAtSynth, checkChainAtSynth } from './private/synth-checks';
 import {

@@ -14,13 +14,6 @@ import {
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import { Construct } from 'constructs';
 import { CertificatePem, PrivateKey } from './certificate-material';
-import { ExpiryNotificationOptions } from './expiry-notifications';
-import { CertificateInputError, checkWhenKnown, importedAttribute } from './private/errors';
-import { ExpiryNotices, notAfterAtSynth } from './private/expiry-notifications';
-import { addToSharedStatement } from './private/grants';
-import { HandlerResource } from './private/handler-resource';
-import { NAME_HASH_LENGTH, namePrefix, stackNamePrefix } from './private/names';
-import { HandlerProvider } from './private/provider';
 import {
   CERTIFICATE_BODY_MAX_LENGTH,
   CERTIFICATE_CHAIN_MAX_LENGTH,
@@ -29,7 +22,14 @@ import {
   ServerCertificateHandlerProps,
   serverCertificateNameProblem,
   serverCertificatePathProblem,
-} from './private/server-certificate-props';
+} from './contract/server-certificate';
+import { ExpiryNotificationOptions } from './expiry-notifications';
+import { CertificateInputError, checkWhenKnown, importedAttribute } from './private/errors';
+import { ExpiryNotices, notAfterAtSynth } from './private/expiry-notifications';
+import { addToSharedStatement } from './private/grants';
+import { HandlerResource } from './private/handler-resource';
+import { NAME_HASH_LENGTH, namePrefix, stackNamePrefix } from './private/names';
+import { HandlerProvider } from './private/provider';
 import { checkCertificateAtSynth, checkChainAtSynth } from './private/synth-checks';
 
 /**

@@ -14,7 +14,7 @@ import { CREATE_FAILED_PHYSICAL_ID, LifecycleDriver, standardSequences, StepResu
 import * as source from '../lambda/alibaba-kms-certificate';
 import { handlerUnderTest } from './support/handler-under-test';
 import { KmsCertificatesApi, KmsCredentials } from '../lambda/alibaba-kms-certificate/kms-api';
-import type { AlibabaKmsCertificateHandlerProps } from '../src/private/alibaba-kms-certificate-props';
+import type { AlibabaKmsCertificateHandlerProps } from '../src/contract/alibaba-kms-certificate';
 
 const handler = handlerUnderTest('alibaba-kms-certificate', source);
 const { retryConfig } = handler;

@@ -10,13 +10,13 @@ import {
   AlibabaKmsCertificateProps,
 } from '../src/alibaba-kms-certificate';
 import { CertificatePem } from '../src/certificate-material';
-import { CertificateTemplate, IIssuingCertificateAuthority } from '../src/issued-certificate';
 import {
   buildDistinguishedName,
   escapeDnValue,
   parseEndpoint,
-} from '../src/private/alibaba-kms-certificate-props';
-import { signingAlgorithmForCaKey } from '../src/private/issued-certificate-props';
+} from '../src/contract/alibaba-kms-certificate';
+import { signingAlgorithmForCaKey } from '../src/contract/issued-certificate';
+import { CertificateTemplate, IIssuingCertificateAuthority } from '../src/issued-certificate';
 import { PrivateCa } from '../src/private-ca';
 
 const CA_ARN = 'arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555';

@@ -8,8 +8,8 @@ import { Construct } from 'constructs';
 import { CertificatePem, PrivateKey, ServerCertificate } from '../src';
 import { makeIntermediateCa, makeLeaf, makeRootCa, makeTestPki, TestCertificate, TestPki } from './fixtures/pki';
 import { CheckReport, runCli, USAGE } from '../src/cli/check';
+import { summarizeCertificates } from '../src/contract/x509';
 import { certificateRecords as recordsFor } from '../src/private/certificate-manifest';
-import { summarizeCertificates } from '../src/private/x509-checks';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const ENV = { account: '123456789012', region: 'eu-west-1' };

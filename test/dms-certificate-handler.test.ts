@@ -15,7 +15,7 @@ import {
   DMS_CERTIFICATE_RESOURCE_TYPE,
   DmsCertificateResourceProperties,
   dmsCertificateIdentifierProblem,
-} from '../src/private/dms-certificate-props';
+} from '../src/contract/dms-certificate';
 
 const handler = handlerUnderTest('dms-certificate', source);
 const { onEvent, settings, retryConfig } = handler;

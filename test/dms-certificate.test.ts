@@ -12,8 +12,8 @@ import { makeRootCa, makeTestPki, TestPki } from './fixtures/pki';
 import { generatedName } from '../lambda/shared/physical-name';
 import { CertificatePem } from '../src/certificate-material';
 import { CertificateWallet } from '../src/certificate-wallet';
+import { dmsCertificateIdentifierProblem } from '../src/contract/dms-certificate';
 import { DmsCertificate, DmsCertificateProps } from '../src/dms-certificate';
-import { dmsCertificateIdentifierProblem } from '../src/private/dms-certificate-props';
 import { NAME_HASH_LENGTH, namePrefix } from '../src/private/names';
 import { EXPIRING_SOON_WARNING } from '../src/private/synth-checks';
 

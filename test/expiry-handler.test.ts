@@ -25,10 +25,10 @@ import {
   PAST_DUE_DELAY_MS,
 } from '../lambda/shared/expiry';
 import { retryConfig } from '../lambda/shared/retry';
-import type { DmsCertificateResourceProperties } from '../src/private/dms-certificate-props';
-import type { IssuedCertificateHandlerProps } from '../src/private/issued-certificate-props';
-import { PRIVATE_CA_EXPIRY_NOTICES_RESOURCE_TYPE, PrivateCaExpiryNoticesHandlerProps } from '../src/private/private-ca-props';
-import type { ServerCertificateHandlerProps } from '../src/private/server-certificate-props';
+import type { DmsCertificateResourceProperties } from '../src/contract/dms-certificate';
+import type { IssuedCertificateHandlerProps } from '../src/contract/issued-certificate';
+import { PRIVATE_CA_EXPIRY_NOTICES_RESOURCE_TYPE, PrivateCaExpiryNoticesHandlerProps } from '../src/contract/private-ca';
+import type { ServerCertificateHandlerProps } from '../src/contract/server-certificate';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -8,7 +8,7 @@ import { describeEvent, log, redact, REDACTED, REDACTED_PRIVATE_KEY } from '../l
 import { parseMaterialSource, readMaterial, readMaterialBytes } from '../lambda/shared/material';
 import { contentHash, generatedName } from '../lambda/shared/physical-name';
 import { isThrottlingOrTransient, retryConfig, retryWhile, withRetry } from '../lambda/shared/retry';
-import type { MaterialSource } from '../src/private/material-source';
+import type { MaterialSource } from '../src/contract/material-source';
 
 // Keys are made here, at test time: nothing secret is committed.
 const ecKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString().trim();

@@ -10,7 +10,7 @@ import { describeEvent, log } from '../lambda/shared/log';
 import { parseMaterialSource, readMaterial } from '../lambda/shared/material';
 import { generatedName } from '../lambda/shared/physical-name';
 import { retryConfig } from '../lambda/shared/retry';
-import type { MaterialSource } from '../src/private/material-source';
+import type { MaterialSource } from '../src/contract/material-source';
 
 // --- A toy service and handler, just enough to exercise the driver --------------------------------
 

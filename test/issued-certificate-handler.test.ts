@@ -21,8 +21,8 @@ import { CREATE_FAILED_PHYSICAL_ID, LifecycleDriver, standardSequences, stringif
 import * as source from '../lambda/private-ca-issued-certificate';
 import { IssuedCertificate, IssuedKeyAlgorithm } from '../src/issued-certificate';
 import { handlerUnderTest } from './support/handler-under-test';
-import type { IssuedCertificateHandlerProps } from '../src/private/issued-certificate-props';
-import { checkCertificateChain, checkPrivateKeyMatchesCertificate } from '../src/private/x509-checks';
+import type { IssuedCertificateHandlerProps } from '../src/contract/issued-certificate';
+import { checkCertificateChain, checkPrivateKeyMatchesCertificate } from '../src/contract/x509';
 
 const handler = handlerUnderTest('private-ca-issued-certificate', source);
 const { retryConfig } = handler;

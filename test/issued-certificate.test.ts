@@ -10,6 +10,13 @@ import { Construct, IDependable } from 'constructs';
 import { makeCsr, makeTestPki } from './fixtures/pki';
 import { CertificatePem } from '../src/certificate-material';
 import {
+  checkCsr,
+  dnsNameProblem,
+  emailProblem,
+  ipAddressProblem,
+  uriProblem,
+} from '../src/contract/issued-certificate';
+import {
   CertificateTemplate,
   CsrIssuedCertificate,
   IIssuingCertificateAuthority,
@@ -18,13 +25,6 @@ import {
   IssuedKeyAlgorithm,
   RevocationReason,
 } from '../src/issued-certificate';
-import {
-  checkCsr,
-  dnsNameProblem,
-  emailProblem,
-  ipAddressProblem,
-  uriProblem,
-} from '../src/private/issued-certificate-props';
 import { PrivateCa } from '../src/private-ca';
 import { ServerCertificate } from '../src/server-certificate';
 

@@ -17,12 +17,12 @@ import {
   CERTIFICATE_RESOURCE_TYPE,
   FAILURE_REASON_ADVICE,
   VALIDATION_RESOURCE_TYPE,
-} from '../src/private/lightsail-certificate-props';
+} from '../src/contract/lightsail-certificate';
 import type {
   LightsailAttachmentHandlerProps,
   LightsailCertificateHandlerProps,
   LightsailValidationHandlerProps,
-} from '../src/private/lightsail-certificate-props';
+} from '../src/contract/lightsail-certificate';
 
 const handler = handlerUnderTest('lightsail-certificate', source);
 const { retryConfig, certificateTiming, validationClock } = handler;

@@ -17,7 +17,7 @@ import { FakeAcmPca, FakeCa, makeTestCsr } from './fakes/acm-pca';
 import { CREATE_FAILED_PHYSICAL_ID, LifecycleDriver, standardSequences, stringifyProps } from './harness/lifecycle';
 import * as source from '../lambda/private-ca';
 import { handlerUnderTest } from './support/handler-under-test';
-import type { PrivateCaHandlerProps, PrivateCaPolicyHandlerProps } from '../src/private/private-ca-props';
+import type { PrivateCaHandlerProps, PrivateCaPolicyHandlerProps } from '../src/contract/private-ca';
 
 const handler = handlerUnderTest('private-ca', source);
 const { retryConfig } = handler;

@@ -12,7 +12,7 @@ import { FakeMaterialStore } from './harness/fake-material';
 import { CREATE_FAILED_PHYSICAL_ID, LifecycleDriver, standardSequences, stringifyProps } from './harness/lifecycle';
 import * as source from '../lambda/server-certificate';
 import { handlerUnderTest } from './support/handler-under-test';
-import type { ServerCertificateHandlerProps } from '../src/private/server-certificate-props';
+import type { ServerCertificateHandlerProps } from '../src/contract/server-certificate';
 
 const handler = handlerUnderTest('server-certificate', source);
 const { retryConfig } = handler;

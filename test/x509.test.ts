@@ -22,7 +22,7 @@ import {
   summarizeCertificate,
   summarizeCertificates,
   toPem,
-} from '../src/private/x509-checks';
+} from '../src/contract/x509';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

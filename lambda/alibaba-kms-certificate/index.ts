@@ -56,9 +56,9 @@ import {
   subjectValueProblem,
   tagsProblem,
   validityDaysProblem,
-} from '../../src/private/alibaba-kms-certificate-props';
-import type { MaterialSource } from '../../src/private/material-source';
-import { checkCertificateBody, checkCertificateChain, parseCertificates } from '../../src/private/x509-checks';
+} from '../../src/contract/alibaba-kms-certificate';
+import type { MaterialSource } from '../../src/contract/material-source';
+import { checkCertificateBody, checkCertificateChain, parseCertificates } from '../../src/contract/x509';
 import type { IsCompleteRequest, IsCompleteResponse, OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { asInputError, errorMessage, errorName, InputError } from '../shared/errors';
 import { describeEvent, log } from '../shared/log';

@@ -3,7 +3,7 @@
  * KMS generated and wait until the certificate is issued.
  */
 import type { CertificateAuthority } from '@aws-sdk/client-acm-pca';
-import { signingAlgorithmForCaKey } from '../../src/private/issued-certificate-props';
+import { signingAlgorithmForCaKey } from '../../src/contract/issued-certificate';
 import { ErrorExplainer, errorMessage, errorName, InputError, translateError } from '../shared/errors';
 import { lazy } from '../shared/lazy';
 import { log } from '../shared/log';

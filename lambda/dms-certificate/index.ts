@@ -7,8 +7,8 @@ import {
   DmsCertificateResourceProperties,
   dmsCertificateIdentifierProblem,
   dmsTagProblem,
-} from '../../src/private/dms-certificate-props';
-import { parseCertificates } from '../../src/private/x509-checks';
+} from '../../src/contract/dms-certificate';
+import { parseCertificates } from '../../src/contract/x509';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { isoDate } from '../shared/dates';
 import { asInputError, errorMessage, errorName, InputError, translateError } from '../shared/errors';

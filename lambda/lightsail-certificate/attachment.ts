@@ -1,6 +1,6 @@
 import { call, getCertificate, getDistribution, lightsailError } from './lightsail';
-import { DISTRIBUTION_REGION, certificateNameProblem } from '../../src/private/lightsail-certificate-props';
-import type { LightsailAttachmentHandlerProps } from '../../src/private/lightsail-certificate-props';
+import { DISTRIBUTION_REGION, certificateNameProblem } from '../../src/contract/lightsail-certificate';
+import type { LightsailAttachmentHandlerProps } from '../../src/contract/lightsail-certificate';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { InputError, errorName } from '../shared/errors';
 import { log } from '../shared/log';

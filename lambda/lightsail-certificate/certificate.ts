@@ -18,8 +18,8 @@ import {
   domainNameProblem,
   normalizeDomain,
   regionProblem,
-} from '../../src/private/lightsail-certificate-props';
-import type { LightsailCertificateHandlerProps } from '../../src/private/lightsail-certificate-props';
+} from '../../src/contract/lightsail-certificate';
+import type { LightsailCertificateHandlerProps } from '../../src/contract/lightsail-certificate';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { InputError, errorMessage, errorName } from '../shared/errors';
 import { log } from '../shared/log';

@@ -1,5 +1,5 @@
 import type { LightsailCertificate } from './lightsail';
-import { FAILURE_REASON_ADVICE } from '../../src/private/lightsail-certificate-props';
+import { FAILURE_REASON_ADVICE } from '../../src/contract/lightsail-certificate';
 
 /**
  * The error for a certificate Lightsail will not issue: the reason Lightsail gives

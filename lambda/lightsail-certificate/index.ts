@@ -5,12 +5,12 @@ import {
   ATTACHMENT_RESOURCE_TYPE,
   CERTIFICATE_RESOURCE_TYPE,
   VALIDATION_RESOURCE_TYPE,
-} from '../../src/private/lightsail-certificate-props';
+} from '../../src/contract/lightsail-certificate';
 import type {
   LightsailAttachmentHandlerProps,
   LightsailCertificateHandlerProps,
   LightsailValidationHandlerProps,
-} from '../../src/private/lightsail-certificate-props';
+} from '../../src/contract/lightsail-certificate';
 import type { IsCompleteRequest, IsCompleteResponse, OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { describeEvent, log } from '../shared/log';
 

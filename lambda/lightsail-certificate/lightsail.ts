@@ -1,5 +1,5 @@
 import type * as LightsailSdk from '@aws-sdk/client-lightsail';
-import { DISTRIBUTION_REGION } from '../../src/private/lightsail-certificate-props';
+import { DISTRIBUTION_REGION } from '../../src/contract/lightsail-certificate';
 import { ErrorExplainer, errorMessage, errorName, translateError } from '../shared/errors';
 import { lazy } from '../shared/lazy';
 import { log } from '../shared/log';

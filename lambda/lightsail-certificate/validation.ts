@@ -1,7 +1,7 @@
 import { failureError } from './failure';
 import { LightsailCertificate, getCertificate } from './lightsail';
-import { certificateNameProblem, regionProblem } from '../../src/private/lightsail-certificate-props';
-import type { LightsailValidationHandlerProps } from '../../src/private/lightsail-certificate-props';
+import { certificateNameProblem, regionProblem } from '../../src/contract/lightsail-certificate';
+import type { LightsailValidationHandlerProps } from '../../src/contract/lightsail-certificate';
 import type { IsCompleteRequest, IsCompleteResponse, OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { InputError } from '../shared/errors';
 import { log } from '../shared/log';

@@ -8,7 +8,7 @@ import type {
   IssuedCertificateSubject,
   IssuedKeyAlgorithmName,
   SubjectFieldRule,
-} from '../../src/private/issued-certificate-props';
+} from '../../src/contract/issued-certificate';
 import { lazy } from '../shared/lazy';
 
 // Loaded only to build a CSR (an issuance), not on every cold start: it is most of the bundle.

@@ -33,13 +33,13 @@ import {
   SUBJECT_FIELDS,
   subjectFieldProblem,
   uriProblem,
-} from '../../src/private/issued-certificate-props';
+} from '../../src/contract/issued-certificate';
 import {
   CertificateCheckError,
   checkPrivateKeyMatchesCertificate,
   parseCertificates,
   summarizeCertificate,
-} from '../../src/private/x509-checks';
+} from '../../src/contract/x509';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { ErrorExplainer, errorMessage, errorName, InputError, translateError } from '../shared/errors';
 import { expiryNoticeData, parseNotifyDaysBefore } from '../shared/expiry';

@@ -11,7 +11,7 @@ import {
   PrivateCaHandlerData,
   PrivateCaHandlerProps,
   PrivateCaPolicyHandlerProps,
-} from '../../src/private/private-ca-props';
+} from '../../src/contract/private-ca';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { errorMessage, errorName, InputError, translateError } from '../shared/errors';
 import { earliestNotAfter, expiryNoticeData, parseNotifyDaysBefore } from '../shared/expiry';

@@ -1,5 +1,5 @@
 import type { ServerCertificate, ServerCertificateMetadata, Tag } from '@aws-sdk/client-iam';
-import type { MaterialSource } from '../../src/private/material-source';
+import type { MaterialSource } from '../../src/contract/material-source';
 import {
   CERTIFICATE_BODY_MAX_LENGTH,
   CERTIFICATE_CHAIN_MAX_LENGTH,
@@ -9,13 +9,13 @@ import {
   ServerCertificateHandlerProps,
   serverCertificateNameProblem,
   serverCertificatePathProblem,
-} from '../../src/private/server-certificate-props';
+} from '../../src/contract/server-certificate';
 import {
   checkCertificateBody,
   checkCertificateChain,
   checkPrivateKeyMatchesCertificate,
   parseCertificates,
-} from '../../src/private/x509-checks';
+} from '../../src/contract/x509';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { isoDate } from '../shared/dates';
 import { asInputError, InputError, errorMessage, errorName, translateError } from '../shared/errors';

@@ -1,5 +1,5 @@
 import { redactPrivateKeys } from './log';
-import { CertificateCheckError } from '../../src/private/x509-checks';
+import { CertificateCheckError } from '../../src/contract/x509';
 
 /**
  * A problem with the resource's input: the message names the construct property and the rule it

@@ -10,7 +10,7 @@
  */
 import { InputError } from './errors';
 import { log } from './log';
-import { CertificateCheckError, parseCertificates } from '../../src/private/x509-checks';
+import { CertificateCheckError, parseCertificates } from '../../src/contract/x509';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

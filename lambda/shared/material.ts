@@ -1,7 +1,7 @@
 import { ErrorExplainer, errorName, InputError, translateError } from './errors';
 import { lazy } from './lazy';
 import { withRetry } from './retry';
-import type { MaterialSource } from '../../src/private/material-source';
+import type { MaterialSource } from '../../src/contract/material-source';
 
 // Created once per container, on first use, as the Lambda runtime reuses them across invocations.
 const secretsManager = lazy(async () => {

@@ -7,7 +7,6 @@
  */
 import * as path from 'node:path';
 import type { CertificateManifestEntry } from '../certificate-manifest';
-import { LocatedEntry, ManifestReadError, readAssemblyRecords } from '../private/certificate-manifest';
 import {
   CertificateCheckError,
   CertificateSummary,
@@ -16,7 +15,8 @@ import {
   daysUntil,
   parseCertificates,
   summarizeCertificate,
-} from '../private/x509-checks';
+} from '../contract/x509';
+import { LocatedEntry, ManifestReadError, readAssemblyRecords } from '../private/certificate-manifest';
 
 /** Exit codes. */
 export const EXIT_HEALTHY = 0;

@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CertificateManifestEntry } from '../certificate-manifest';
-import { CertificateSummary } from './x509-checks';
+import { CertificateSummary } from '../contract/x509';
 
 /** The metadata entry type of a certificate record. */
 export const CERTIFICATE_METADATA_TYPE = 'cdk-certificates:certificate';

@@ -5,7 +5,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { CertificateInputError } from './errors';
 import { addToSharedStatement } from './grants';
-import { summarizeCertificates } from './x509-checks';
+import { summarizeCertificates } from '../contract/x509';
 import type { ExpiryNotificationOptions } from '../expiry-notifications';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -2,6 +2,7 @@ import { Annotations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { CERTIFICATE_METADATA_TYPE, certificateRecords, CheckKind } from './certificate-manifest';
 import { CertificateInputError } from './errors';
+import type { CertificatePem } from '../certificate-material';
 import {
   CertificateCheckError,
   CertificateSummary,
@@ -12,8 +13,7 @@ import {
   parsePemBlocks,
   summarizeCertificates,
   toPem,
-} from './x509-checks';
-import type { CertificatePem } from '../certificate-material';
+} from '../contract/x509';
 
 /** Warning id users acknowledge with `Annotations.of(scope).acknowledgeWarning(...)`. */
 export const EXPIRING_SOON_WARNING = 'cdk-certificates:certificateExpiresSoon';

@@ -29,7 +29,7 @@ import {
 } from '@aws-sdk/client-acm-pca';
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createRootCa, MotoCa } from './moto-pca';
-import type { IssuedCertificateHandlerProps } from '../../src/private/issued-certificate-props';
+import type { IssuedCertificateHandlerProps } from '../../src/contract/issued-certificate';
 import { makeCsr } from '../fixtures/pki';
 import { CREATE_FAILED_PHYSICAL_ID, LifecycleDriver, standardSequences, StepResult, stringifyProps } from '../harness/lifecycle';
 import { awsEnvironment, LambdaRuntime, RecordedCall } from '../support/lambda-runtime';

@@ -15,7 +15,7 @@
 import { X509Certificate } from 'node:crypto';
 import { ACMPCAClient, DeleteCertificateAuthorityCommand, GetPolicyCommand, PutPolicyCommand } from '@aws-sdk/client-acm-pca';
 import { createRootCa, describeCa, MotoCa } from './moto-pca';
-import type { PrivateCaExpiryNoticesHandlerProps, PrivateCaHandlerProps, PrivateCaPolicyHandlerProps } from '../../src/private/private-ca-props';
+import type { PrivateCaExpiryNoticesHandlerProps, PrivateCaHandlerProps, PrivateCaPolicyHandlerProps } from '../../src/contract/private-ca';
 import { CREATE_FAILED_PHYSICAL_ID, LifecycleDriver, standardSequences, StepResult, stringifyProps } from '../harness/lifecycle';
 import { awsEnvironment, LambdaRuntime, RecordedCall } from '../support/lambda-runtime';
 import { MOTO_CREDENTIALS, MOTO_REGION, MotoServer, motoClientConfig, processExists, startMoto } from '../support/moto';

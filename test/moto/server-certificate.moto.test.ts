@@ -18,7 +18,7 @@ import { DeleteServerCertificateCommand, GetServerCertificateCommand, IAMClient,
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { ServerCertificateHandlerProps } from '../../src/private/server-certificate-props';
+import type { ServerCertificateHandlerProps } from '../../src/contract/server-certificate';
 import { makeLeaf, makeTestPki, TestCertificate, TestPki } from '../fixtures/pki';
 import { CREATE_FAILED_PHYSICAL_ID, LifecycleDriver, StepResult, stringifyProps } from '../harness/lifecycle';
 import { awsEnvironment, LambdaRuntime } from '../support/lambda-runtime';

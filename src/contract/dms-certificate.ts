@@ -9,7 +9,7 @@ import {
   parsePemBlocks,
   summarizeCertificate,
   toPem,
-} from './x509-checks';
+} from './x509';
 
 /** The custom resource type of `DmsCertificate`. */
 export const DMS_CERTIFICATE_RESOURCE_TYPE = 'Custom::DmsCertificate';
