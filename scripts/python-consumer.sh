@@ -95,8 +95,11 @@ VPY="$WORK/venv/bin/python"
 
 log "installing $CDK_LIB_SPEC, constructs, jsii and $(basename "$WHEEL") from PyPI"
 t=$(now)
-"$VPY" -m pip install --quiet --disable-pip-version-check "$CDK_LIB_SPEC" constructs jsii "$WHEEL" \
-  || die "pip install failed"
+if ! "$VPY" -m pip install --quiet --disable-pip-version-check "$CDK_LIB_SPEC" constructs jsii "$WHEEL"; then
+  # The usual cause: a version npm serves that PyPI does not (yet).
+  pypi_newest=$("$VPY" -m pip index versions aws-cdk-lib 2>/dev/null | sed -n 's/^aws-cdk-lib (\(.*\))$/\1/p' || true)
+  die "pip install of $CDK_LIB_SPEC failed (the newest aws-cdk-lib on PyPI here: ${pypi_newest:-unknown})"
+fi
 INSTALL_S=$(since "$t")
 CDK_LIB_VERSION=$("$VPY" -c 'import importlib.metadata as m; print(m.version("aws-cdk-lib"))')
 if [ "$CDK_LIB_SPEC" != aws-cdk-lib ] && [ "aws-cdk-lib==$CDK_LIB_VERSION" != "$CDK_LIB_SPEC" ]; then
