@@ -117,10 +117,35 @@ synth() { # <app command> <output folder> <log file>
     || { cat "$3" >&2; die "cdk synth --app '$1' failed (output above)"; }
 }
 
+# JSII_DEPRECATED=fail makes deprecated jsii APIs throw; CDK's own deprecation notices and errors
+# are annotations in the assembly's metadata: none may be there.
+no_deprecation_notices() { # <cloud assembly>
+  "$VPY" - "$1" <<'EOF' || die "the assembly $1 records an error or a deprecation warning (above)"
+import json, pathlib, sys
+problems = []
+def visit(node, at):
+    if isinstance(node, list):
+        for n in node:
+            visit(n, at)
+    elif isinstance(node, dict):
+        kind = node.get('type')
+        if kind == 'aws:cdk:error' or (kind == 'aws:cdk:warning' and 'deprecat' in json.dumps(node.get('data')).lower()):
+            problems.append(f'{at}: {kind}: {json.dumps(node.get("data"))[:300]}')
+        for key, value in node.items():
+            visit(value, key if key.startswith('/') else at)
+for f in sorted(pathlib.Path(sys.argv[1]).rglob('*.json')):
+    if f.name == 'manifest.json' or f.name.endswith('.metadata.json'):
+        visit(json.loads(f.read_text()), f.name)
+if problems:
+    sys.exit('\n'.join(problems))
+EOF
+}
+
 log "synthesizing examples/python/app.py"
 t=$(now)
 synth "$VPY examples/python/app.py" "$WORK/python.out" "$WORK/synth.log"
 SYNTH_S=$(since "$t")
+no_deprecation_notices "$WORK/python.out"
 
 # Compares every template of the two assemblies (nested stage assemblies included).
 "$VPY" - "$TS_OUT" "$WORK/python.out" <<'EOF' || die "the Python templates differ from the TypeScript ones"
@@ -207,6 +232,7 @@ EOF
 t=$(now)
 (cd "$WORK/quickstart" && synth "$VPY app.py" "$WORK/quickstart.out" "$WORK/quickstart.log")
 QUICKSTART_S=$(since "$t")
+no_deprecation_notices "$WORK/quickstart.out"
 "$VPY" - "$WORK/quickstart.out" <<'EOF' || die "the README's Python quick start synthesized, but not what it promises"
 import json, pathlib, sys
 templates = sorted(pathlib.Path(sys.argv[1]).glob('*.template.json'))
@@ -224,4 +250,4 @@ if '-----BEGIN' in templates[0].read_text():
     sys.exit('a PEM is in the template: the quick start reads its material from Secrets Manager')
 EOF
 
-log "OK: aws-cdk-lib $CDK_LIB_VERSION from PyPI ($REQUESTED): examples/python/app.py equals the TypeScript synth; README quick start runs (venv ${VENV_S}s, install ${INSTALL_S}s, synth ${SYNTH_S}s, quick start ${QUICKSTART_S}s)"
+log "OK: aws-cdk-lib $CDK_LIB_VERSION from PyPI ($REQUESTED): examples/python/app.py equals the TypeScript synth; README quick start runs; no deprecation (venv ${VENV_S}s, install ${INSTALL_S}s, synth ${SYNTH_S}s, quick start ${QUICKSTART_S}s)"
