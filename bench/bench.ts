@@ -17,7 +17,7 @@ import * as lightsail from 'aws-cdk-lib/aws-lightsail';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CertificatePem, DmsCertificate, LightsailCertificate, PrivateCa, PrivateKey, ServerCertificate } from '../src';
-import { makeCsr, makeTestPki, TestPki } from '../test/fixtures/pki';
+import { makeCsr, makeTestPki, TestPki } from '../test/support/fixtures/pki';
 
 const SIZES = [1, 100, 400];
 const REPEATS = 5;

@@ -24,9 +24,9 @@ project=$(cd "$(dirname "$0")/.." && pwd)
 log() { echo "[ts-consumer] $*"; }
 die() { echo "[ts-consumer] ERROR: $*" >&2; exit 1; }
 
-[ $# -eq 2 ] || die "usage: scripts/ts-consumer.sh <floor|newest> <out-dir>"
+[ $# -eq 2 ] || die "usage: scripts/ts-consumer.sh <floor|newest|X.Y.Z> <out-dir>"
 mode=$1
-case "$mode" in floor | newest) ;; *) die "first argument must be 'floor' or 'newest', not '$mode'" ;; esac
+case "$mode" in floor | newest | [0-9]*.[0-9]*.[0-9]*) ;; *) die "first argument must be 'floor', 'newest' or a version X.Y.Z, not '$mode'" ;; esac
 dist=${TS_CONSUMER_DIST:-$project/dist/js}
 reference=${TS_CONSUMER_REFERENCE:-$project/cdk.out}
 
@@ -72,8 +72,11 @@ constructs_range=$(peer constructs)
 if [ "$mode" = floor ]; then
   cdk_lib_spec=aws-cdk-lib@$(floor_of "$cdk_lib_range")
   constructs_spec=constructs@$(floor_of "${constructs_range:-10.0.0}")
-else
+elif [ "$mode" = newest ]; then
   cdk_lib_spec=aws-cdk-lib@latest
+  constructs_spec=constructs@latest
+else
+  cdk_lib_spec=aws-cdk-lib@$mode
   constructs_spec=constructs@latest
 fi
 # The compiler the project is built with (a new major may not read every project's tsconfig), the

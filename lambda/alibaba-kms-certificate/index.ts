@@ -42,8 +42,8 @@ import { checkIssuer, issueCertificate, IssueRequest } from './pca';
 import {
   ALIBABA_KEY_SPECS,
   AlibabaKeySpecName,
-  AlibabaKmsCertificateHandlerData,
-  AlibabaKmsCertificateHandlerProps,
+  AlibabaKmsCertificateResourceAttributes,
+  AlibabaKmsCertificateResourceProperties,
   AlibabaSubjectProps,
   buildDistinguishedName,
   CERTIFICATE_ID_PATTERN,
@@ -76,7 +76,7 @@ export const settings = {
   kmsMaxAttempts: 5,
 };
 
-type Props = AlibabaKmsCertificateHandlerProps;
+type Props = AlibabaKmsCertificateResourceProperties;
 type Event = OnEventRequest<Props>;
 
 /** How to reach KMS. */
@@ -553,7 +553,7 @@ async function reconcileTags(
   return removed.length + changed.length > 0;
 }
 
-async function attributes(kms: Kms, description: KmsCertificateDescription): Promise<AlibabaKmsCertificateHandlerData> {
+async function attributes(kms: Kms, description: KmsCertificateDescription): Promise<AlibabaKmsCertificateResourceAttributes> {
   let serialNumber = description.serialNumber;
   let notAfter = description.notAfter;
   if (serialNumber === undefined || notAfter === undefined) {

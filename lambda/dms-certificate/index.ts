@@ -3,7 +3,7 @@ import type { Certificate, Tag } from '@aws-sdk/client-database-migration-servic
 import {
   checkDmsCertificatePem,
   DMS_CERTIFICATE_IDENTIFIER_MAX_LENGTH,
-  DmsCertificateAttributes,
+  DmsCertificateResourceAttributes,
   DmsCertificateResourceProperties,
   dmsCertificateIdentifierProblem,
   dmsTagProblem,
@@ -342,7 +342,7 @@ function notAfterOf(certificate: Certificate, desired: Desired): Date | undefine
 function respond(certificate: Certificate, desired: Desired): OnEventResponse {
   const notices = desired.notifyDaysBefore.length === 0 ? {} : expiryNoticeData(notAfterOf(certificate, desired), desired.notifyDaysBefore,
     desired.pem === undefined ? 'certificateWallet' : 'certificatePem');
-  const data: DmsCertificateAttributes = {
+  const data: DmsCertificateResourceAttributes = {
     CertificateArn: certificate.CertificateArn ?? '',
     CertificateIdentifier: certificate.CertificateIdentifier ?? '',
     ValidFromDate: isoDate(certificate.ValidFromDate),

@@ -1,6 +1,6 @@
 import { call, getCertificate, getDistribution, lightsailError } from './lightsail';
 import { DISTRIBUTION_REGION, certificateNameProblem } from '../../src/contract/lightsail-certificate';
-import type { LightsailAttachmentHandlerProps } from '../../src/contract/lightsail-certificate';
+import type { LightsailAttachmentResourceProperties } from '../../src/contract/lightsail-certificate';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { InputError, errorName } from '../shared/errors';
 import { log } from '../shared/log';
@@ -12,7 +12,7 @@ interface AttachmentInput {
   readonly distributionName: string;
 }
 
-function attachmentInput(props: LightsailAttachmentHandlerProps): AttachmentInput {
+function attachmentInput(props: LightsailAttachmentResourceProperties): AttachmentInput {
   if (props.Region !== DISTRIBUTION_REGION) {
     throw new InputError('region', `the certificate is in ${String(props.Region)}, but only certificates in ${DISTRIBUTION_REGION} can be attached to Lightsail distributions; set forDistribution: true`);
   }
@@ -37,7 +37,7 @@ function physicalId(input: AttachmentInput): string {
  * the certificate or distribution changes), DetachCertificateFromDistribution on delete, but only
  * while the distribution still uses this certificate (a replacement may have attached its successor).
  */
-export async function attachmentOnEvent(event: OnEventRequest<LightsailAttachmentHandlerProps>): Promise<OnEventResponse> {
+export async function attachmentOnEvent(event: OnEventRequest<LightsailAttachmentResourceProperties>): Promise<OnEventResponse> {
   if (event.RequestType === 'Delete') {
     return detach(event);
   }
@@ -74,7 +74,7 @@ export async function attachmentOnEvent(event: OnEventRequest<LightsailAttachmen
   return { PhysicalResourceId: physicalId(input), Data: { DistributionName: input.distributionName, CertificateName: input.certificateName } };
 }
 
-async function detach(event: OnEventRequest<LightsailAttachmentHandlerProps>): Promise<OnEventResponse> {
+async function detach(event: OnEventRequest<LightsailAttachmentResourceProperties>): Promise<OnEventResponse> {
   const id = String(event.PhysicalResourceId ?? '');
   const props = event.ResourceProperties;
   if (props.RemovalPolicy === 'retain') {

@@ -19,7 +19,7 @@ import {
   normalizeDomain,
   regionProblem,
 } from '../../src/contract/lightsail-certificate';
-import type { LightsailCertificateHandlerProps } from '../../src/contract/lightsail-certificate';
+import type { LightsailCertificateResourceProperties } from '../../src/contract/lightsail-certificate';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { InputError, errorMessage, errorName } from '../shared/errors';
 import { log } from '../shared/log';
@@ -65,7 +65,7 @@ export interface ValidationRecord {
  * Checks the properties (values that were tokens at synth are first seen here) and works out the
  * certificate name. Throws InputError before anything is written.
  */
-export function desiredCertificate(props: LightsailCertificateHandlerProps): DesiredCertificate {
+export function desiredCertificate(props: LightsailCertificateResourceProperties): DesiredCertificate {
   const region = String(props.Region ?? '');
   const regionIssue = regionProblem(region);
   if (regionIssue) {
@@ -159,7 +159,7 @@ function sameDomains(cert: LightsailCertificate, desired: DesiredCertificate): b
 }
 
 /** Dispatches a `Custom::LightsailCertificate` event. */
-export async function certificateOnEvent(event: OnEventRequest<LightsailCertificateHandlerProps>): Promise<OnEventResponse> {
+export async function certificateOnEvent(event: OnEventRequest<LightsailCertificateResourceProperties>): Promise<OnEventResponse> {
   switch (event.RequestType) {
     case 'Create':
       return createCertificate(desiredCertificate(event.ResourceProperties));
@@ -320,7 +320,7 @@ export function certificateData(certificate: LightsailCertificate, records: read
   return data;
 }
 
-async function updateCertificate(event: OnEventRequest<LightsailCertificateHandlerProps>): Promise<OnEventResponse> {
+async function updateCertificate(event: OnEventRequest<LightsailCertificateResourceProperties>): Promise<OnEventResponse> {
   const desired = desiredCertificate(event.ResourceProperties);
   let previous: DesiredCertificate | undefined;
   try {
@@ -406,7 +406,7 @@ function isInUse(e: unknown): boolean {
   return errorName(e) === 'InvalidInputException' && /in[\s-]?use|attached|associated/i.test(errorMessage(e));
 }
 
-async function deleteCertificate(event: OnEventRequest<LightsailCertificateHandlerProps>): Promise<OnEventResponse> {
+async function deleteCertificate(event: OnEventRequest<LightsailCertificateResourceProperties>): Promise<OnEventResponse> {
   const physicalId = String(event.PhysicalResourceId ?? '');
   if (event.ResourceProperties.RemovalPolicy === 'retain') {
     log('info', 'removal policy is retain: keeping the certificate', { physicalId });

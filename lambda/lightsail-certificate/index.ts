@@ -2,19 +2,19 @@ import { attachmentOnEvent } from './attachment';
 import { certificateOnEvent } from './certificate';
 import { validationIsComplete, validationOnEvent } from './validation';
 import {
-  ATTACHMENT_RESOURCE_TYPE,
-  CERTIFICATE_RESOURCE_TYPE,
-  VALIDATION_RESOURCE_TYPE,
+  LIGHTSAIL_ATTACHMENT_RESOURCE_TYPE,
+  LIGHTSAIL_CERTIFICATE_RESOURCE_TYPE,
+  LIGHTSAIL_VALIDATION_RESOURCE_TYPE,
 } from '../../src/contract/lightsail-certificate';
 import type {
-  LightsailAttachmentHandlerProps,
-  LightsailCertificateHandlerProps,
-  LightsailValidationHandlerProps,
+  LightsailAttachmentResourceProperties,
+  LightsailCertificateResourceProperties,
+  LightsailValidationResourceProperties,
 } from '../../src/contract/lightsail-certificate';
 import type { IsCompleteRequest, IsCompleteResponse, OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { describeEvent, log } from '../shared/log';
 
-type AnyProps = LightsailCertificateHandlerProps | LightsailValidationHandlerProps | LightsailAttachmentHandlerProps;
+type AnyProps = LightsailCertificateResourceProperties | LightsailValidationResourceProperties | LightsailAttachmentResourceProperties;
 
 /**
  * One handler for the three resource types of `LightsailCertificate`, told apart by ResourceType:
@@ -25,14 +25,14 @@ export async function onEvent(event: OnEventRequest<AnyProps>): Promise<OnEventR
   log('info', 'onEvent', { event: describeEvent(event) });
   try {
     switch (event.ResourceType) {
-      case CERTIFICATE_RESOURCE_TYPE:
-        return await certificateOnEvent(event as OnEventRequest<LightsailCertificateHandlerProps>);
-      case VALIDATION_RESOURCE_TYPE:
-        return await validationOnEvent(event as OnEventRequest<LightsailValidationHandlerProps>);
-      case ATTACHMENT_RESOURCE_TYPE:
-        return await attachmentOnEvent(event as OnEventRequest<LightsailAttachmentHandlerProps>);
+      case LIGHTSAIL_CERTIFICATE_RESOURCE_TYPE:
+        return await certificateOnEvent(event as OnEventRequest<LightsailCertificateResourceProperties>);
+      case LIGHTSAIL_VALIDATION_RESOURCE_TYPE:
+        return await validationOnEvent(event as OnEventRequest<LightsailValidationResourceProperties>);
+      case LIGHTSAIL_ATTACHMENT_RESOURCE_TYPE:
+        return await attachmentOnEvent(event as OnEventRequest<LightsailAttachmentResourceProperties>);
       default:
-        throw new Error(`this handler serves ${CERTIFICATE_RESOURCE_TYPE}, ${VALIDATION_RESOURCE_TYPE} and ${ATTACHMENT_RESOURCE_TYPE}, not ${String(event.ResourceType)}`);
+        throw new Error(`this handler serves ${LIGHTSAIL_CERTIFICATE_RESOURCE_TYPE}, ${LIGHTSAIL_VALIDATION_RESOURCE_TYPE} and ${LIGHTSAIL_ATTACHMENT_RESOURCE_TYPE}, not ${String(event.ResourceType)}`);
     }
   } catch (e) {
     log('error', 'onEvent failed', { requestType: event.RequestType, resourceType: event.ResourceType, error: e });
@@ -45,11 +45,11 @@ export async function onEvent(event: OnEventRequest<AnyProps>): Promise<OnEventR
  * onEvent returns (the certificate must not wait for ISSUED: its DNS records depend on it).
  */
 export async function isComplete(event: IsCompleteRequest<AnyProps>): Promise<IsCompleteResponse> {
-  if (event.ResourceType !== VALIDATION_RESOURCE_TYPE) {
+  if (event.ResourceType !== LIGHTSAIL_VALIDATION_RESOURCE_TYPE) {
     return { IsComplete: true };
   }
   try {
-    return await validationIsComplete(event as IsCompleteRequest<LightsailValidationHandlerProps>);
+    return await validationIsComplete(event as IsCompleteRequest<LightsailValidationResourceProperties>);
   } catch (e) {
     log('error', 'isComplete failed', { requestType: event.RequestType, resourceType: event.ResourceType, error: e });
     throw e;

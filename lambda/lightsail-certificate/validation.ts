@@ -1,7 +1,7 @@
 import { failureError } from './failure';
 import { LightsailCertificate, getCertificate } from './lightsail';
 import { certificateNameProblem, regionProblem } from '../../src/contract/lightsail-certificate';
-import type { LightsailValidationHandlerProps } from '../../src/contract/lightsail-certificate';
+import type { LightsailValidationResourceProperties } from '../../src/contract/lightsail-certificate';
 import type { IsCompleteRequest, IsCompleteResponse, OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { InputError } from '../shared/errors';
 import { log } from '../shared/log';
@@ -20,7 +20,7 @@ interface ValidationInput {
   readonly timeoutSeconds: number;
 }
 
-function validationInput(props: LightsailValidationHandlerProps): ValidationInput {
+function validationInput(props: LightsailValidationResourceProperties): ValidationInput {
   const region = String(props.Region ?? '');
   const regionIssue = regionProblem(region);
   if (regionIssue) {
@@ -59,7 +59,7 @@ async function currentCertificate(input: ValidationInput): Promise<LightsailCert
  * `Custom::LightsailCertificateValidation` onEvent: records when the wait began and hands over
  * to isComplete. It runs after the DNS records exist (it depends on them), so validation can finish.
  */
-export async function validationOnEvent(event: OnEventRequest<LightsailValidationHandlerProps>): Promise<OnEventResponse> {
+export async function validationOnEvent(event: OnEventRequest<LightsailValidationResourceProperties>): Promise<OnEventResponse> {
   if (event.RequestType === 'Delete') {
     // Waiting leaves nothing behind.
     return { PhysicalResourceId: event.PhysicalResourceId };
@@ -94,7 +94,7 @@ export async function validationOnEvent(event: OnEventRequest<LightsailValidatio
  * `Custom::LightsailCertificateValidation` isComplete: done when the certificate is ISSUED; fails
  * with Lightsail's reason when validation fails, and with what to check when the timeout passes.
  */
-export async function validationIsComplete(event: IsCompleteRequest<LightsailValidationHandlerProps>): Promise<IsCompleteResponse> {
+export async function validationIsComplete(event: IsCompleteRequest<LightsailValidationResourceProperties>): Promise<IsCompleteResponse> {
   if (event.RequestType === 'Delete' || event.Data?.WaitRequired === 'false') {
     return { IsComplete: true };
   }

@@ -23,8 +23,8 @@ import {
   emailProblem,
   ipAddressProblem,
   ISSUED_KEY_ALGORITHMS,
-  IssuedCertificateHandlerData,
-  IssuedCertificateHandlerProps,
+  IssuedCertificateResourceAttributes,
+  IssuedCertificateResourceProperties,
   IssuedCertificateSubject,
   IssuedKeyAlgorithmName,
   REVOCATION_REASONS,
@@ -68,7 +68,7 @@ export const settings = {
   issueWaitIntervalMs: 3_000,
 };
 
-type Event = OnEventRequest<IssuedCertificateHandlerProps>;
+type Event = OnEventRequest<IssuedCertificateResourceProperties>;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const CA_ARN = /^arn:[\w+=/,.@-]+:acm-pca:[\w+=/,.@-]*:[0-9]*:certificate-authority\/[\w-]+$/;
@@ -181,7 +181,7 @@ export async function onEvent(event: Event): Promise<OnEventResponse> {
 }
 
 /** Checks every property before anything is written (values that were tokens at synth included). */
-export function parseRequest(props: IssuedCertificateHandlerProps): Request {
+export function parseRequest(props: IssuedCertificateResourceProperties): Request {
   const caArn = String(props.CertificateAuthorityArn ?? '');
   if (!CA_ARN.test(caArn)) {
     throw new InputError('certificateAuthority', `'${caArn}' is not an ACM Private CA ARN (arn:<partition>:acm-pca:<region>:<account>:certificate-authority/<id>)`);
@@ -274,7 +274,7 @@ export function parseRequest(props: IssuedCertificateHandlerProps): Request {
  * The properties that decide which certificate is issued, canonically (sorted keys): everything
  * but the delete-time settings, so changing only those is an update in place.
  */
-export function issuanceInputs(props: IssuedCertificateHandlerProps): string {
+export function issuanceInputs(props: IssuedCertificateResourceProperties): string {
   const relevant: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(props)) {
     if (key !== 'ServiceToken' && !(DELETE_ONLY_PROPERTIES as readonly string[]).includes(key)
@@ -586,7 +586,7 @@ function withoutPending(doc: SecretDocument): SecretDocument {
 
 function respond(certificateArn: string, certificatePem: string, secretArn: string, notifyDaysBefore: number[]): OnEventResponse {
   const summary = summarizeCertificate(parseCertificates(certificatePem, 'certificate')[0]);
-  const data: IssuedCertificateHandlerData = {
+  const data: IssuedCertificateResourceAttributes = {
     ...expiryNoticeData(summary.notAfter, notifyDaysBefore, 'certificate'),
     CertificateArn: certificateArn,
     SerialNumber: summary.serialNumber,

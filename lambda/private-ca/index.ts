@@ -7,10 +7,10 @@ import {
   PRIVATE_CA_EXPIRY_NOTICES_RESOURCE_TYPE,
   PRIVATE_CA_POLICY_RESOURCE_TYPE,
   PRIVATE_CA_RESOURCE_TYPE,
-  PrivateCaExpiryNoticesHandlerProps,
-  PrivateCaHandlerData,
-  PrivateCaHandlerProps,
-  PrivateCaPolicyHandlerProps,
+  PrivateCaExpiryNoticesResourceProperties,
+  PrivateCaResourceAttributes,
+  PrivateCaResourceProperties,
+  PrivateCaPolicyResourceProperties,
 } from '../../src/contract/private-ca';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { errorMessage, errorName, InputError, translateError } from '../shared/errors';
@@ -30,9 +30,9 @@ export const settings = {
   concurrentModificationIntervalMs: 10_000,
 };
 
-type CaEvent = OnEventRequest<PrivateCaHandlerProps>;
-type PolicyEvent = OnEventRequest<PrivateCaPolicyHandlerProps>;
-type ExpiryNoticesEvent = OnEventRequest<PrivateCaExpiryNoticesHandlerProps>;
+type CaEvent = OnEventRequest<PrivateCaResourceProperties>;
+type PolicyEvent = OnEventRequest<PrivateCaPolicyResourceProperties>;
+type ExpiryNoticesEvent = OnEventRequest<PrivateCaExpiryNoticesResourceProperties>;
 
 const ERRORS = {
   InvalidPolicyException: (e: unknown) =>
@@ -71,7 +71,7 @@ async function send<T>(operation: string, call: (pcaApi: Pca) => Promise<T>): Pr
 
 /** Entry point of the Provider framework: dispatches on the custom resource type. */
 export async function onEvent(
-  event: OnEventRequest<PrivateCaHandlerProps | PrivateCaPolicyHandlerProps | PrivateCaExpiryNoticesHandlerProps>,
+  event: OnEventRequest<PrivateCaResourceProperties | PrivateCaPolicyResourceProperties | PrivateCaExpiryNoticesResourceProperties>,
 ): Promise<OnEventResponse> {
   log('info', 'event', { ...describeEvent(event) });
   switch (event.ResourceType) {
@@ -94,7 +94,7 @@ interface CaDesired {
   readonly retain: boolean;
 }
 
-function parseCaProps(props: PrivateCaHandlerProps): CaDesired {
+function parseCaProps(props: PrivateCaResourceProperties): CaDesired {
   const arn = String(props.CertificateAuthorityArn ?? '');
   const arnProblem = caArnProblem(arn);
   if (arnProblem) {
@@ -112,7 +112,7 @@ function parseCaProps(props: PrivateCaHandlerProps): CaDesired {
 }
 
 function caResponse(arn: string): OnEventResponse {
-  const data: PrivateCaHandlerData = { Arn: arn };
+  const data: PrivateCaResourceAttributes = { Arn: arn };
   return { PhysicalResourceId: arn, Data: data };
 }
 
@@ -223,7 +223,7 @@ interface PolicyDesired {
   readonly retain: boolean;
 }
 
-function parsePolicyProps(props: PrivateCaPolicyHandlerProps): PolicyDesired {
+function parsePolicyProps(props: PrivateCaPolicyResourceProperties): PolicyDesired {
   const arn = String(props.CertificateAuthorityArn ?? '');
   const arnProblem = caArnProblem(arn);
   if (arnProblem) {

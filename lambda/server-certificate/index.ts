@@ -5,8 +5,8 @@ import {
   CERTIFICATE_CHAIN_MAX_LENGTH,
   PRIVATE_KEY_MAX_LENGTH,
   SERVER_CERTIFICATE_NAME_MAX_LENGTH,
-  ServerCertificateHandlerData,
-  ServerCertificateHandlerProps,
+  ServerCertificateResourceAttributes,
+  ServerCertificateResourceProperties,
   serverCertificateNameProblem,
   serverCertificatePathProblem,
 } from '../../src/contract/server-certificate';
@@ -37,7 +37,7 @@ export const settings = {
   deleteConflictIntervalMs: 15_000,
 };
 
-type Event = OnEventRequest<ServerCertificateHandlerProps>;
+type Event = OnEventRequest<ServerCertificateResourceProperties>;
 
 /** What the resource should be, with the material read and checked. */
 interface Desired {
@@ -102,7 +102,7 @@ export async function onEvent(event: Event): Promise<OnEventResponse> {
 }
 
 /** Reads the material and applies every rule before anything is written. */
-export async function desiredState(props: ServerCertificateHandlerProps): Promise<Desired> {
+export async function desiredState(props: ServerCertificateResourceProperties): Promise<Desired> {
   const notifyDaysBefore = parseNotifyDaysBefore(props.NotifyDaysBefore);
   const body = await readMaterial(parseMaterialSource(props.CertificateBody, 'certificateBody'), 'certificateBody');
   const chainSource: MaterialSource | undefined = props.CertificateChain === undefined
@@ -290,7 +290,7 @@ async function getCertificate(name: string): Promise<ServerCertificate | undefin
 }
 
 function respond(metadata: ServerCertificateMetadata, desired: Desired): OnEventResponse {
-  const data: ServerCertificateHandlerData = {
+  const data: ServerCertificateResourceAttributes = {
     // IAM's Expiration is the body's notAfter (already parsed, so nothing fails after the upload).
     ...expiryNoticeData(metadata.Expiration ?? earliestNotAfter(desired.body, 'certificateBody'), desired.notifyDaysBefore, 'certificateBody'),
     Arn: metadata.Arn!,

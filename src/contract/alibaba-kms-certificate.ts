@@ -31,7 +31,7 @@ export interface AlibabaSubjectProps {
  *
  * Credentials never travel here: only the ARN of the secret holding them.
  */
-export interface AlibabaKmsCertificateHandlerProps {
+export interface AlibabaKmsCertificateResourceProperties {
   readonly Mode: 'create' | 'upload';
   readonly RegionId: string;
   /** Host and optional port, no scheme. Absent: `kms.<RegionId>.aliyuncs.com`. */
@@ -62,7 +62,7 @@ export interface AlibabaKmsCertificateHandlerProps {
 }
 
 /** `Custom::AlibabaKmsCertificate` attributes (response Data). */
-export interface AlibabaKmsCertificateHandlerData {
+export interface AlibabaKmsCertificateResourceAttributes {
   readonly CertificateId: string;
   readonly Arn: string;
   /** As KMS reports it (hex). */

@@ -53,7 +53,7 @@ export interface DmsCertificateResourceProperties {
 }
 
 /** The attributes the handler returns in `Data` (all strings; empty when DMS does not report one). */
-export interface DmsCertificateAttributes {
+export interface DmsCertificateResourceAttributes {
   readonly CertificateArn: string;
   readonly CertificateIdentifier: string;
   readonly ValidFromDate: string;

@@ -27,8 +27,11 @@ export interface IssuedCertificateSubject {
 /** Key algorithms the handler generates (node:crypto, inside the Lambda). */
 export type IssuedKeyAlgorithmName = 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'EC_P256' | 'EC_P384';
 
+/** The CloudFormation type of an issued certificate's custom resource. */
+export const ISSUED_CERTIFICATE_RESOURCE_TYPE = 'Custom::PrivateCaIssuedCertificate';
+
 /** `Custom::PrivateCaIssuedCertificate` properties (CloudFormation hands every scalar over as a string). */
-export interface IssuedCertificateHandlerProps {
+export interface IssuedCertificateResourceProperties {
   readonly CertificateAuthorityArn: string;
   readonly Subject: IssuedCertificateSubject;
   readonly DnsNames?: readonly string[];
@@ -54,7 +57,7 @@ export interface IssuedCertificateHandlerProps {
 }
 
 /** The properties that only matter on delete: changing them never issues a new certificate. */
-export const DELETE_ONLY_PROPERTIES: ReadonlyArray<keyof IssuedCertificateHandlerProps> = [
+export const DELETE_ONLY_PROPERTIES: ReadonlyArray<keyof IssuedCertificateResourceProperties> = [
   'RevocationReason',
   'RevokeOnDelete',
   'RemovalPolicy',
@@ -64,10 +67,10 @@ export const DELETE_ONLY_PROPERTIES: ReadonlyArray<keyof IssuedCertificateHandle
  * The properties that only shape the response (the expiry notices' times): changing them never
  * issues a new certificate.
  */
-export const RESPONSE_ONLY_PROPERTIES: ReadonlyArray<keyof IssuedCertificateHandlerProps> = ['NotifyDaysBefore'];
+export const RESPONSE_ONLY_PROPERTIES: ReadonlyArray<keyof IssuedCertificateResourceProperties> = ['NotifyDaysBefore'];
 
 /** `Custom::PrivateCaIssuedCertificate` attributes (response Data): small, public, no PEM. */
-export interface IssuedCertificateHandlerData {
+export interface IssuedCertificateResourceAttributes {
   readonly CertificateArn: string;
   /** Upper-case hex without separators, as `openssl x509 -serial` prints it (revocation sends it lower-case and colon-separated). */
   readonly SerialNumber: string;

@@ -9,11 +9,11 @@
  */
 
 /** The certificate: CreateCertificate, then its validation records as attributes. */
-export const CERTIFICATE_RESOURCE_TYPE = 'Custom::LightsailCertificate';
+export const LIGHTSAIL_CERTIFICATE_RESOURCE_TYPE = 'Custom::LightsailCertificate';
 /** The wait until the certificate is ISSUED, polled through `isComplete`. */
-export const VALIDATION_RESOURCE_TYPE = 'Custom::LightsailCertificateValidation';
+export const LIGHTSAIL_VALIDATION_RESOURCE_TYPE = 'Custom::LightsailCertificateValidation';
 /** AttachCertificateToDistribution, DetachCertificateFromDistribution on delete. */
-export const ATTACHMENT_RESOURCE_TYPE = 'Custom::LightsailCertificateAttachment';
+export const LIGHTSAIL_ATTACHMENT_RESOURCE_TYPE = 'Custom::LightsailCertificateAttachment';
 
 /** Lightsail distributions live in us-east-1, and only certificates there can be attached to them. */
 export const DISTRIBUTION_REGION = 'us-east-1';
@@ -39,7 +39,7 @@ export const CERTIFICATE_NAME_HASH_LENGTH = 10;
 export const GENERATED_NAME_MAX_LENGTH = 80;
 
 /** `Custom::LightsailCertificate` properties. */
-export interface LightsailCertificateHandlerProps {
+export interface LightsailCertificateResourceProperties {
   /** The region whose Lightsail holds the certificate. */
   readonly Region: string;
   /** The primary domain (the subject's common name). */
@@ -64,7 +64,7 @@ export interface LightsailCertificateHandlerProps {
  * validation record of the i-th distinct domain (the domain name first, then the subject
  * alternative names in order), `i` from 0 to `RecordCount - 1`.
  */
-export interface LightsailCertificateHandlerData {
+export interface LightsailCertificateResourceAttributes {
   readonly CertificateArn: string;
   readonly CertificateName: string;
   readonly Status: string;
@@ -73,7 +73,7 @@ export interface LightsailCertificateHandlerData {
 }
 
 /** `Custom::LightsailCertificateValidation` properties. */
-export interface LightsailValidationHandlerProps {
+export interface LightsailValidationResourceProperties {
   readonly Region: string;
   readonly CertificateName: string;
   /** The certificate waited for: a replacement certificate means a new wait. */
@@ -83,7 +83,7 @@ export interface LightsailValidationHandlerProps {
 }
 
 /** `Custom::LightsailCertificateValidation` attributes (they are read after the certificate is issued). */
-export interface LightsailValidationHandlerData {
+export interface LightsailValidationResourceAttributes {
   readonly CertificateArn: string;
   readonly CertificateName: string;
   readonly Status: string;
@@ -95,7 +95,7 @@ export interface LightsailValidationHandlerData {
 }
 
 /** `Custom::LightsailCertificateAttachment` properties. */
-export interface LightsailAttachmentHandlerProps {
+export interface LightsailAttachmentResourceProperties {
   /** The certificate's region: must be us-east-1 for a distribution. */
   readonly Region: string;
   readonly CertificateName: string;

@@ -10,7 +10,7 @@
  * `AWS::ACMPCA::CertificateAuthority` is retained by CloudFormation so this is the only deletion.
  * Physical ID: the CA ARN (a new ARN means a replaced CA, and CloudFormation then deletes the old one).
  */
-export interface PrivateCaHandlerProps {
+export interface PrivateCaResourceProperties {
   readonly CertificateAuthorityArn: string;
   /** An integer from 7 to 30, as a string. */
   readonly PermanentDeletionTimeInDays: string;
@@ -18,7 +18,7 @@ export interface PrivateCaHandlerProps {
 }
 
 /** `Custom::PrivateCa` attributes. */
-export interface PrivateCaHandlerData {
+export interface PrivateCaResourceAttributes {
   readonly Arn: string;
   readonly [key: string]: string;
 }
@@ -27,7 +27,7 @@ export interface PrivateCaHandlerData {
  * `Custom::PrivateCaPolicy`: the CA's resource-based policy (PutPolicy / DeletePolicy), which
  * CloudFormation has no resource for. Physical ID: `<CA ARN>/policy`.
  */
-export interface PrivateCaPolicyHandlerProps {
+export interface PrivateCaPolicyResourceProperties {
   readonly CertificateAuthorityArn: string;
   /** The policy document as JSON. */
   readonly Policy: string;
@@ -41,7 +41,7 @@ export interface PrivateCaPolicyHandlerProps {
  * CA ARN from `Custom::PrivateCa`, so that resource cannot also take the certificate.
  * Physical ID: `<CA ARN>/expiry-notices`. Data: `NotifyNotAfter` and `NotifyAt<days>`.
  */
-export interface PrivateCaExpiryNoticesHandlerProps {
+export interface PrivateCaExpiryNoticesResourceProperties {
   readonly CertificateAuthorityArn: string;
   /** The CA certificate (PEM), or its complete chain: the earliest notAfter counts. */
   readonly CaCertificate: string;

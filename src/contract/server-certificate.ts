@@ -1,7 +1,10 @@
 import type { MaterialSource } from './material-source';
 
+/** The CloudFormation type of `ServerCertificate`'s custom resource. */
+export const SERVER_CERTIFICATE_RESOURCE_TYPE = 'Custom::ServerCertificate';
+
 /** `Custom::ServerCertificate` properties: the contract between the construct and its handler. */
-export interface ServerCertificateHandlerProps {
+export interface ServerCertificateResourceProperties {
   readonly CertificateBody: MaterialSource;
   readonly PrivateKey: MaterialSource;
   readonly CertificateChain?: MaterialSource;
@@ -19,7 +22,7 @@ export interface ServerCertificateHandlerProps {
 }
 
 /** `Custom::ServerCertificate` attributes (response Data). */
-export interface ServerCertificateHandlerData {
+export interface ServerCertificateResourceAttributes {
   readonly Arn: string;
   readonly ServerCertificateName: string;
   readonly ServerCertificateId: string;

@@ -1,8 +1,7 @@
 import { Annotations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { CERTIFICATE_METADATA_TYPE, certificateRecords, CheckKind } from './certificate-manifest';
 import { CertificateInputError } from './errors';
-import type { CertificatePem } from '../certificate-material';
+import { CERTIFICATE_METADATA_TYPE, certificateRecords, CheckKind } from '../contract/manifest';
 import {
   CertificateCheckError,
   CertificateSummary,
@@ -14,6 +13,7 @@ import {
   summarizeCertificates,
   toPem,
 } from '../contract/x509';
+import type { CertificatePem } from '../material/certificate-material';
 
 /** Warning id users acknowledge with `Annotations.of(scope).acknowledgeWarning(...)`. */
 export const EXPIRING_SOON_WARNING = 'cdk-certificates:certificateExpiresSoon';

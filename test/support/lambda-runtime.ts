@@ -15,7 +15,7 @@ import { ChildProcess, fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { HandlerModule } from '../harness/lifecycle';
+import type { HandlerModule } from './harness/lifecycle';
 
 /** The project root (where `assets/` and `node_modules/` are). */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');

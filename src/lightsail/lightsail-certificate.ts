@@ -1,0 +1,628 @@
+import {
+  Annotations,
+  ArnFormat,
+  CustomResource,
+  Duration,
+  IResource,
+  ITaggable,
+  RemovalPolicy,
+  Resource,
+  Stack,
+  TagManager,
+  TagType,
+  Token,
+} from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lightsail from 'aws-cdk-lib/aws-lightsail';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import { Construct } from 'constructs';
+import {
+  LIGHTSAIL_ATTACHMENT_RESOURCE_TYPE,
+  CERTIFICATE_NAME_HASH_LENGTH,
+  LIGHTSAIL_CERTIFICATE_RESOURCE_TYPE,
+  DISTRIBUTION_REGION,
+  DOMAIN_NAME_MAX_LENGTH,
+  GENERATED_NAME_MAX_LENGTH,
+  LightsailAttachmentResourceProperties,
+  LightsailCertificateResourceProperties,
+  LightsailValidationResourceProperties,
+  MAX_SUBJECT_ALTERNATIVE_NAMES,
+  SUBJECT_ALTERNATIVE_NAME_MAX_LENGTH,
+  LIGHTSAIL_VALIDATION_RESOURCE_TYPE,
+  certificateNameProblem,
+  domainNameProblem,
+  normalizeDomain,
+  regionProblem,
+} from '../contract/lightsail-certificate';
+import { CertificateInputError, checkWhenKnown, importedAttribute } from '../private/errors';
+import { HandlerResource } from '../private/handler-resource';
+import { namePrefix } from '../private/names';
+import { HandlerProvider } from '../private/provider';
+
+/** The default wait for ISSUED: DNS validation usually takes minutes once the records resolve. */
+const DEFAULT_VALIDATION_TIMEOUT = Duration.minutes(45);
+/**
+ * The longest wait: CloudFormation waits at most one hour for a custom resource (ServiceTimeout),
+ * and the Provider framework's own limit (below) must not fire first, or its message would not
+ * say what to check.
+ */
+const MAX_VALIDATION_TIMEOUT = Duration.minutes(50);
+const PROVIDER_TOTAL_TIMEOUT = Duration.minutes(55);
+
+/** Warning ids users acknowledge with `Annotations.of(scope).acknowledgeWarning(...)`. */
+const ATTACH_BEFORE_ISSUED_WARNING = 'cdk-certificates:lightsailAttachWithoutWaiting';
+const SHARED_RECORD_WARNING = 'cdk-certificates:lightsailSharedValidationRecord';
+
+// Hosted zone + domain -> path of the construct that creates its validation record, per stack.
+const recordOwners = new WeakMap<Stack, Map<string, string>>();
+
+/**
+ * The DNS record Lightsail checks to validate one domain of a certificate.
+ */
+export interface LightsailValidationRecord {
+  /** The domain the record validates. */
+  readonly domainName: string;
+  /** The record's name (e.g. `_3639ac514e785e898d2646601fa951d5.example.com.`). */
+  readonly recordName: string;
+  /** The record's type (`CNAME`). */
+  readonly recordType: string;
+  /** The record's value (e.g. `_98d2646601fa951d5.mhbtsbpdnt.acm-validations.aws.`). */
+  readonly recordValue: string;
+}
+
+/**
+ * A Lightsail certificate (for Lightsail distributions and container services).
+ */
+export interface ILightsailCertificate extends IResource {
+  /**
+   * The ARN of the certificate.
+   *
+   * @attribute
+   */
+  readonly certificateArn: string;
+
+  /**
+   * The name of the certificate: what distributions and container services refer to it by.
+   *
+   * @attribute
+   */
+  readonly certificateName: string;
+
+  /**
+   * Attaches the certificate to a Lightsail distribution (AttachCertificateToDistribution), and
+   * detaches it when the attachment is removed from the stack. The certificate must be in
+   * us-east-1 and ISSUED.
+   *
+   * @param distributionName the name of the Lightsail distribution
+   * @returns the custom resource that attaches it, for dependencies
+   */
+  attachToDistribution(distributionName: string): CustomResource;
+
+  /**
+   * The certificate as one entry of a container service's public domain names
+   * (`lightsail.CfnContainer`'s `publicDomainNames`). The container service must be in the
+   * certificate's region.
+   *
+   * @param domainNames the domains the container service answers, all covered by the certificate
+   * @default - every domain of the certificate (required for an imported certificate)
+   */
+  publicDomainName(domainNames?: string[]): lightsail.CfnContainer.PublicDomainNameProperty;
+}
+
+/**
+ * Attributes to import an existing Lightsail certificate.
+ */
+export interface LightsailCertificateAttributes {
+  /** The name of the certificate. */
+  readonly certificateName: string;
+
+  /**
+   * The ARN of the certificate (it ends in a random ID, so it cannot be built from the name).
+   *
+   * @default - accessing `certificateArn` throws
+   */
+  readonly certificateArn?: string;
+
+  /**
+   * The region that holds the certificate.
+   *
+   * @default - the stack's region
+   */
+  readonly region?: string;
+}
+
+/**
+ * Properties of a `LightsailCertificate`.
+ */
+export interface LightsailCertificateProps {
+  /**
+   * The domain name of the certificate (its subject's common name), e.g. `example.com`.
+   * At most 64 characters; no wildcard.
+   */
+  readonly domainName: string;
+
+  /**
+   * Further domains the certificate covers, e.g. `www.example.com`: at most nine besides
+   * `domainName` (which may be listed here too; it is not counted twice), no wildcards, no duplicates.
+   *
+   * A change of domains requests a new certificate (and validates it) before the old one is deleted.
+   *
+   * @default - only `domainName`
+   */
+  readonly subjectAlternativeNames?: string[];
+
+  /**
+   * The name of the certificate: letters, digits, hyphens and underscores, 2 to 255 characters,
+   * beginning and ending with a letter or digit, unique in its region.
+   *
+   * A fixed name cannot take new domains: Lightsail holds one certificate per name and region,
+   * and CloudFormation creates the replacement before deleting the old one.
+   *
+   * @default - a name built from the construct path and a hash of the domains, so new domains get
+   * a new name and replace the old certificate without a clash
+   */
+  readonly certificateName?: string;
+
+  /**
+   * The Route 53 public hosted zone in which to create the DNS validation records (one CNAME per
+   * distinct domain, removed with the certificate). Every domain must be in this zone.
+   *
+   * @default - no records are created: create the records in `validationRecords` in your DNS
+   */
+  readonly hostedZone?: route53.IHostedZone;
+
+  /**
+   * Whether the deployment waits until the certificate is ISSUED, so whatever uses
+   * `certificateName` or `certificateArn` (a distribution, a container service) is deployed only
+   * after validation succeeds; a failed validation fails the deployment with Lightsail's reason.
+   *
+   * @default - true when `hostedZone` is given, otherwise false
+   */
+  readonly waitForValidation?: boolean;
+
+  /**
+   * How long to wait for the certificate to be issued, when waiting: at most 50 minutes
+   * (CloudFormation waits at most an hour for a custom resource).
+   *
+   * @default Duration.minutes(45)
+   */
+  readonly validationTimeout?: Duration;
+
+  /**
+   * The region whose Lightsail holds the certificate. Lightsail distributions use only
+   * certificates in us-east-1; a container service uses certificates in its own region.
+   *
+   * @default - us-east-1 when `forDistribution` is true, otherwise the stack's region
+   */
+  readonly region?: string;
+
+  /**
+   * Whether the certificate is for a Lightsail distribution: it is then created in us-east-1
+   * (whatever the stack's region), and any other `region` is an error.
+   *
+   * @default false
+   */
+  readonly forDistribution?: boolean;
+
+  /**
+   * What happens to the certificate (and its validation records) when it is removed from the
+   * stack or replaced. The default deletes it: a certificate is re-creatable from its domains.
+   * Retained records keep automatic renewal working for a retained certificate.
+   *
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+function handlerRemovalPolicy(policy: RemovalPolicy): 'retain' | 'destroy' {
+  return policy === RemovalPolicy.RETAIN || policy === RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE ? 'retain' : 'destroy';
+}
+
+/** The stack's provider for this handler kind (one per stack, whatever the number of certificates). */
+function lightsailProvider(scope: Construct): HandlerProvider {
+  return HandlerProvider.getOrCreate(scope, {
+    handlerName: 'lightsail-certificate',
+    description: 'cdk-certificates: Lightsail certificates (CreateCertificate), their validation and attachments',
+    isComplete: true,
+    // onEvent may wait 5 minutes for a detach to finish before deleting a certificate.
+    timeout: Duration.minutes(10),
+    queryInterval: Duration.seconds(15),
+    totalTimeout: PROVIDER_TOTAL_TIMEOUT,
+  });
+}
+
+abstract class LightsailCertificateBase extends Resource implements ILightsailCertificate {
+  public abstract readonly certificateArn: string;
+  public abstract readonly certificateName: string;
+  /** The region that holds the certificate. */
+  public abstract readonly region: string;
+  /** What happens to the distribution attachments this certificate makes when it goes. */
+  protected abstract readonly removalPolicyForAttachments: RemovalPolicy;
+  /** Every domain of the certificate, when known (the public domain configuration uses them). */
+  protected abstract readonly allDomainNames?: string[];
+  /** False when the certificate may still be pending validation when attached. */
+  protected abstract readonly issuedBeforeUse: boolean;
+  private attachments = 0;
+
+  public attachToDistribution(distributionName: string): CustomResource {
+    if (!Token.isUnresolved(this.region) && this.region !== DISTRIBUTION_REGION) {
+      throw new CertificateInputError('region', `attachToDistribution needs a certificate in ${DISTRIBUTION_REGION} (Lightsail distributions use only certificates there), but this one is in ${this.region}; set forDistribution: true`, this);
+    }
+    if (!Token.isUnresolved(distributionName) && distributionName.length === 0) {
+      throw new CertificateInputError('distributionName', 'must not be empty', this);
+    }
+    if (!this.issuedBeforeUse) {
+      Annotations.of(this).addWarningV2(ATTACH_BEFORE_ISSUED_WARNING,
+        'attachToDistribution: the deployment does not wait for this certificate to be ISSUED (waitForValidation is false), and Lightsail attaches only issued certificates: the attach fails until validation completes. Give a hostedZone or set waitForValidation: true.');
+    }
+    const provider = lightsailProvider(this);
+    const stack = Stack.of(this);
+    const arn = (resource: string) => stack.formatArn({
+      service: 'lightsail',
+      region: DISTRIBUTION_REGION,
+      resource,
+      resourceName: '*',
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    // Distribution and certificate ARNs end in random IDs unknown before deploy: scoped to the
+    // account's distributions and certificates in us-east-1, the narrowest Lightsail allows.
+    provider.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['lightsail:AttachCertificateToDistribution'],
+      resources: [arn('Certificate'), arn('Distribution')],
+    }));
+    provider.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['lightsail:DetachCertificateFromDistribution'],
+      resources: [arn('Distribution')],
+    }));
+    provider.addToRolePolicy(new iam.PolicyStatement({
+      // Neither read action supports resource-level permissions.
+      actions: ['lightsail:GetDistributions', 'lightsail:GetCertificates'],
+      resources: ['*'],
+    }));
+
+    const id = Token.isUnresolved(distributionName) ? `DistributionAttachment${++this.attachments}` : `DistributionAttachment-${distributionName}`;
+    const properties: LightsailAttachmentResourceProperties = {
+      Region: this.region,
+      CertificateName: this.certificateName,
+      DistributionName: distributionName,
+      RemovalPolicy: handlerRemovalPolicy(this.removalPolicyForAttachments),
+    };
+    const resource = new CustomResource(this, id, {
+      serviceToken: provider.serviceToken,
+      resourceType: LIGHTSAIL_ATTACHMENT_RESOURCE_TYPE,
+      properties: properties as unknown as Record<string, unknown>,
+      removalPolicy: this.removalPolicyForAttachments,
+    });
+    resource.node.addDependency(provider.role);
+    return resource;
+  }
+
+  public publicDomainName(domainNames?: string[]): lightsail.CfnContainer.PublicDomainNameProperty {
+    const names = domainNames ?? this.allDomainNames;
+    if (names === undefined) {
+      throw new CertificateInputError('domainNames', 'publicDomainName() of an imported certificate needs the domain names the container service answers', this);
+    }
+    return { certificateName: this.certificateName, domainNames: names };
+  }
+}
+
+/**
+ * A Lightsail SSL/TLS certificate (CreateCertificate) for Lightsail distributions and container
+ * services, validated by DNS for you.
+ *
+ * `AWS::Lightsail::Certificate` returns only an ARN and a status, so its validation records cannot
+ * be created in the same app and the certificate stays PENDING_VALIDATION. This construct returns
+ * the records as attributes, creates them in a Route 53 hosted zone when given one, and waits (after
+ * the records exist) until the certificate is ISSUED, failing with Lightsail's reason otherwise.
+ *
+ * @resource Custom::LightsailCertificate
+ */
+export class LightsailCertificate extends LightsailCertificateBase implements ITaggable {
+  /**
+   * Imports a certificate by name, in the stack's region.
+   */
+  public static fromCertificateName(scope: Construct, id: string, certificateName: string): ILightsailCertificate {
+    return LightsailCertificate.fromCertificateAttributes(scope, id, { certificateName });
+  }
+
+  /**
+   * Imports a certificate from its attributes.
+   */
+  public static fromCertificateAttributes(scope: Construct, id: string, attrs: LightsailCertificateAttributes): ILightsailCertificate {
+    checkWhenKnown(scope, 'certificateName', attrs.certificateName, certificateNameProblem);
+    checkWhenKnown(scope, 'region', attrs.region, regionProblem);
+    class Import extends LightsailCertificateBase {
+      public readonly certificateName = attrs.certificateName;
+      public readonly region = attrs.region ?? Stack.of(scope).region;
+      protected readonly removalPolicyForAttachments = RemovalPolicy.DESTROY;
+      protected readonly allDomainNames = undefined;
+      // An existing certificate is taken to be issued; the handler checks before attaching.
+      protected readonly issuedBeforeUse = true;
+      public get certificateArn(): string {
+        return importedAttribute(attrs.certificateArn, 'certificateArn', 'fromCertificateAttributes',
+          'a Lightsail certificate ARN ends in a random ID, so pass it to use the ARN', this);
+      }
+    }
+    return new Import(scope, id);
+  }
+
+  /**
+   * The ARN of the certificate. When the construct waits for validation, it resolves only after
+   * the certificate is ISSUED, so whatever uses it is deployed after validation.
+   */
+  public readonly certificateArn: string;
+
+  /**
+   * The name of the certificate. When the construct waits for validation, it resolves only after
+   * the certificate is ISSUED, so whatever uses it is deployed after validation.
+   */
+  public readonly certificateName: string;
+
+  /**
+   * The certificate's status: `ISSUED` when the construct waits for validation; otherwise the
+   * status at the last deployment (usually `PENDING_VALIDATION`).
+   *
+   * @attribute
+   */
+  public readonly status: string;
+
+  /**
+   * The DNS records that validate the certificate, one per distinct domain, in order: the domain
+   * name, then the subject alternative names. Create them in your DNS when it is not Route 53.
+   */
+  public readonly validationRecords: LightsailValidationRecord[];
+
+  /** The distinct domains of the certificate: the domain name first, then the alternative names. */
+  public readonly domainNames: string[];
+
+  /** The region that holds the certificate. */
+  public readonly region: string;
+
+  /** Tags applied to the Lightsail certificate. */
+  public readonly tags: TagManager;
+
+  /** The Route 53 validation records, when a hosted zone was given. */
+  public readonly validationRecordSets: route53.CfnRecordSet[];
+
+  protected readonly removalPolicyForAttachments: RemovalPolicy;
+  protected readonly allDomainNames?: string[];
+  protected readonly issuedBeforeUse: boolean;
+
+  constructor(scope: Construct, id: string, props: LightsailCertificateProps) {
+    super(scope, id, { physicalName: props.certificateName });
+
+    const forDistribution = props.forDistribution ?? false;
+    this.region = props.region ?? (forDistribution ? DISTRIBUTION_REGION : Stack.of(this).region);
+    const subjectAlternativeNames = this.validate(props, forDistribution);
+    this.domainNames = [Token.isUnresolved(props.domainName) ? props.domainName : normalizeDomain(props.domainName), ...subjectAlternativeNames];
+    this.allDomainNames = this.domainNames;
+    const waitForValidation = props.waitForValidation ?? props.hostedZone !== undefined;
+    this.issuedBeforeUse = waitForValidation;
+    const validationTimeout = props.validationTimeout ?? DEFAULT_VALIDATION_TIMEOUT;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+    this.removalPolicyForAttachments = removalPolicy;
+
+    const provider = lightsailProvider(this);
+    this.grantLightsail(provider);
+
+    this.tags = new TagManager(TagType.KEY_VALUE, LIGHTSAIL_CERTIFICATE_RESOURCE_TYPE);
+    const properties: LightsailCertificateResourceProperties = {
+      Region: this.region,
+      DomainName: props.domainName,
+      SubjectAlternativeNames: subjectAlternativeNames.length > 0 ? subjectAlternativeNames : undefined,
+      CertificateName: props.certificateName,
+      NamePrefix: props.certificateName === undefined
+        ? namePrefix(this, GENERATED_NAME_MAX_LENGTH, CERTIFICATE_NAME_HASH_LENGTH + 1)
+        : undefined,
+      RemovalPolicy: handlerRemovalPolicy(removalPolicy),
+      RecordCount: String(this.domainNames.length),
+    };
+    // 1. The certificate: returns its validation records at once, without waiting for ISSUED.
+    const certificate = new HandlerResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: LIGHTSAIL_CERTIFICATE_RESOURCE_TYPE,
+      properties,
+      removalPolicy,
+      tags: this.tags,
+    });
+    // The role's policy must exist before the handler runs (and outlive it on delete).
+    certificate.node.addDependency(provider.role);
+
+    this.validationRecords = this.domainNames.map((domain, i) => ({
+      domainName: Token.isUnresolved(domain) ? certificate.getAttString(`Record${i}Domain`) : normalizeDomain(domain),
+      recordName: certificate.getAttString(`Record${i}Name`),
+      recordType: certificate.getAttString(`Record${i}Type`),
+      recordValue: certificate.getAttString(`Record${i}Value`),
+    }));
+
+    // 2. The DNS records, from the certificate's attributes (so they depend on it).
+    this.validationRecordSets = props.hostedZone
+      ? this.createRecords(props.hostedZone, certificate, removalPolicy)
+      : [];
+
+    // 3. The wait for ISSUED, after every record exists: only then can validation succeed.
+    let validation: HandlerResource<LightsailValidationResourceProperties> | undefined;
+    if (waitForValidation) {
+      const validationProps: LightsailValidationResourceProperties = {
+        Region: this.region,
+        CertificateName: certificate.getAttString('CertificateName'),
+        CertificateArn: certificate.getAttString('CertificateArn'),
+        TimeoutSeconds: String(validationTimeout.toSeconds()),
+      };
+      validation = new HandlerResource(this, 'Validation', {
+        serviceToken: provider.serviceToken,
+        resourceType: LIGHTSAIL_VALIDATION_RESOURCE_TYPE,
+        properties: validationProps,
+      });
+      validation.node.addDependency(provider.role);
+      for (const record of this.validationRecordSets) {
+        validation.node.addDependency(record);
+      }
+    }
+
+    // Read from the wait step when there is one, so users of these are deployed once ISSUED.
+    const attributes = validation ?? certificate;
+    this.certificateArn = attributes.getAttString('CertificateArn');
+    this.certificateName = attributes.getAttString('CertificateName');
+    this.status = attributes.getAttString('Status');
+  }
+
+  private validate(props: LightsailCertificateProps, forDistribution: boolean): string[] {
+    if (props.region !== undefined && !Token.isUnresolved(props.region)) {
+      const problem = regionProblem(props.region);
+      if (problem) {
+        throw new CertificateInputError('region', problem, this);
+      }
+      if (forDistribution && props.region !== DISTRIBUTION_REGION) {
+        throw new CertificateInputError('region', `must be ${DISTRIBUTION_REGION} (or omitted) when forDistribution is true: Lightsail distributions use only certificates in ${DISTRIBUTION_REGION}, got ${props.region}`, this);
+      }
+    }
+    checkWhenKnown(this, 'certificateName', props.certificateName, certificateNameProblem);
+    const domainKnown = !Token.isUnresolved(props.domainName);
+    if (domainKnown) {
+      const problem = domainNameProblem(props.domainName, DOMAIN_NAME_MAX_LENGTH);
+      if (problem) {
+        throw new CertificateInputError('domainName', problem, this);
+      }
+    }
+    const given = props.subjectAlternativeNames ?? [];
+    if (Token.isUnresolved(given)) {
+      throw new CertificateInputError('subjectAlternativeNames', 'must be a list whose length is known at synth (one validation record per domain is indexed at synth); list the names, tokens are fine as elements', this);
+    }
+    const distinct: string[] = [];
+    const seen = new Set<string>(domainKnown ? [normalizeDomain(props.domainName)] : []);
+    for (const san of given) {
+      if (Token.isUnresolved(san)) {
+        // Checked (and deduplicated) by the handler at deploy.
+        distinct.push(san);
+        continue;
+      }
+      const problem = domainNameProblem(san, SUBJECT_ALTERNATIVE_NAME_MAX_LENGTH);
+      if (problem) {
+        throw new CertificateInputError('subjectAlternativeNames', problem, this);
+      }
+      const normalized = normalizeDomain(san);
+      if (domainKnown && normalized === normalizeDomain(props.domainName)) {
+        // The domain name is always covered; listing it too is allowed and not counted.
+        continue;
+      }
+      if (seen.has(normalized)) {
+        throw new CertificateInputError('subjectAlternativeNames', `'${san}' is listed twice; list each domain once`, this);
+      }
+      seen.add(normalized);
+      distinct.push(normalized);
+    }
+    if (distinct.length > MAX_SUBJECT_ALTERNATIVE_NAMES) {
+      throw new CertificateInputError('subjectAlternativeNames', `at most ${MAX_SUBJECT_ALTERNATIVE_NAMES} names besides domainName, got ${distinct.length}`, this);
+    }
+    if (props.validationTimeout !== undefined) {
+      const seconds = props.validationTimeout.toSeconds();
+      if (seconds < 60 || seconds > MAX_VALIDATION_TIMEOUT.toSeconds()) {
+        throw new CertificateInputError('validationTimeout', `must be between 1 and ${MAX_VALIDATION_TIMEOUT.toMinutes()} minutes (CloudFormation waits at most an hour for a custom resource), got ${props.validationTimeout.toHumanString()}`, this);
+      }
+    }
+    if (props.hostedZone) {
+      this.checkZone(props.hostedZone, [props.domainName, ...distinct]);
+    }
+    return distinct;
+  }
+
+  /** Every known domain must be in the zone, or its record lands where no resolver looks. */
+  private checkZone(zone: route53.IHostedZone, domains: string[]): void {
+    let zoneName: string;
+    try {
+      zoneName = zone.zoneName;
+    } catch {
+      // Imported by ID only: the zone's name is unknown at synth.
+      return;
+    }
+    if (Token.isUnresolved(zoneName)) {
+      return;
+    }
+    const apex = normalizeDomain(zoneName.replace(/\.$/, ''));
+    domains.forEach((domain, i) => {
+      if (Token.isUnresolved(domain)) {
+        return;
+      }
+      const d = normalizeDomain(domain);
+      if (d !== apex && !d.endsWith(`.${apex}`)) {
+        const property = i === 0 ? 'domainName' : 'subjectAlternativeNames';
+        throw new CertificateInputError(property, `'${domain}' is not in the hosted zone ${apex}, so its validation record cannot be created there; use a zone that holds every domain, or create the records yourself (omit hostedZone)`, this);
+      }
+    });
+  }
+
+  private createRecords(
+    zone: route53.IHostedZone,
+    certificate: HandlerResource<LightsailCertificateResourceProperties>,
+    removalPolicy: RemovalPolicy,
+  ): route53.CfnRecordSet[] {
+    return this.domainNames.map((domain, i) => {
+      // Named by domain, so adding or removing a domain leaves the other records in place (an
+      // index-named record would be renamed, and Route 53 refuses a second record of one name).
+      const id = Token.isUnresolved(domain) ? `ValidationRecord${i}` : `ValidationRecord-${normalizeDomain(domain)}`;
+      const record = new route53.CfnRecordSet(this, id, {
+        hostedZoneId: zone.hostedZoneId,
+        name: certificate.getAttString(`Record${i}Name`),
+        type: 'CNAME',
+        ttl: '60',
+        resourceRecords: [certificate.getAttString(`Record${i}Value`)],
+      });
+      // Renewal revalidates through the same records: they live as long as the certificate.
+      record.applyRemovalPolicy(removalPolicy);
+      this.noteRecordOwner(zone, domain, i);
+      return record;
+    });
+  }
+
+  /**
+   * Two certificates of one stack validating the same domain through the same zone: the
+   * validation record of a domain is usually the same for every certificate of an account, and
+   * Route 53 refuses a second record of one name.
+   */
+  private noteRecordOwner(zone: route53.IHostedZone, domain: string, index: number): void {
+    if (Token.isUnresolved(domain)) {
+      return;
+    }
+    const stack = Stack.of(this);
+    const owners = recordOwners.get(stack) ?? new Map<string, string>();
+    recordOwners.set(stack, owners);
+    const key = `${zone.node.path}|${normalizeDomain(domain)}`;
+    const owner = owners.get(key);
+    if (owner === undefined) {
+      owners.set(key, this.node.path);
+      return;
+    }
+    Annotations.of(this).addWarningV2(SHARED_RECORD_WARNING,
+      `${index === 0 ? 'domainName' : 'subjectAlternativeNames'}: ${owner} already creates the validation record of '${domain}' in this hosted zone; `
+      + 'when Lightsail gives both certificates the same record, Route 53 refuses the second one. Omit hostedZone here and set waitForValidation: true to rely on the other record.');
+  }
+
+  /**
+   * Lightsail certificate ARNs end in a random ID, so they are unknown before deploy: the write
+   * actions are scoped to the account's certificates in the certificate's region, the narrowest
+   * Lightsail allows. CreateCertificate and the Get* reads support no resource-level permissions.
+   */
+  private grantLightsail(provider: HandlerProvider): void {
+    provider.addToRolePolicy(new iam.PolicyStatement({
+      actions: [
+        'lightsail:CreateCertificate',
+        'lightsail:GetCertificates',
+        // Only to name what still uses a certificate that cannot be deleted.
+        'lightsail:GetDistributions',
+        'lightsail:GetContainerServices',
+      ],
+      resources: ['*'],
+    }));
+    provider.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['lightsail:DeleteCertificate', 'lightsail:TagResource', 'lightsail:UntagResource'],
+      resources: [Stack.of(this).formatArn({
+        service: 'lightsail',
+        region: this.region,
+        resource: 'Certificate',
+        resourceName: '*',
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      })],
+    }));
+  }
+}

@@ -1,0 +1,3 @@
+// The private-ca handler suite, driven against the shipped bundle in assets/ (see support/handler-under-test).
+import '../support/bundle-tier';
+import './private-ca-handler.test';

@@ -1,3 +1,0 @@
-// The issued-certificate handler suite, driven against the shipped bundle in assets/ (see support/handler-under-test).
-import '../support/bundle-tier';
-import '../issued-certificate-handler.test';

@@ -1,3 +1,0 @@
-// The private-ca handler suite, driven against the shipped bundle in assets/ (see support/handler-under-test).
-import '../support/bundle-tier';
-import '../private-ca-handler.test';
