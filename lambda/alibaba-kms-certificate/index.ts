@@ -44,20 +44,19 @@ import {
   AlibabaKeySpecName,
   AlibabaKmsCertificateResourceAttributes,
   AlibabaKmsCertificateResourceProperties,
+  ALIBABA_SUBJECT,
   AlibabaSubjectProps,
-  buildDistinguishedName,
   CERTIFICATE_ID_PATTERN,
   certificateIdProblem,
   IN_PLACE_PROPERTIES,
   parseEndpoint,
   regionIdProblem,
-  SUBJECT_ATTRIBUTES,
   subjectAlternativeNamesProblem,
-  subjectValueProblem,
   tagsProblem,
-  validityDaysProblem,
 } from '../../src/contract/alibaba-kms-certificate';
 import type { MaterialSource } from '../../src/contract/material-source';
+import { validityDaysProblem } from '../../src/contract/validity';
+import { distinguishedName } from '../../src/contract/x500';
 import { checkCertificateBody, checkCertificateChain, parseCertificates } from '../../src/contract/x509';
 import type { IsCompleteRequest, IsCompleteResponse, OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { asInputError, errorMessage, errorName, InputError } from '../shared/errors';
@@ -224,10 +223,10 @@ export function parseRequest(props: Props): Request {
 
   const rawSubject = (props.Subject ?? {}) as unknown as Record<string, unknown>;
   const subject: Record<string, string> = {};
-  for (const rule of SUBJECT_ATTRIBUTES) {
+  for (const rule of ALIBABA_SUBJECT.fields) {
     const value = rawSubject[rule.field];
     const text = value === undefined || value === null ? undefined : String(value);
-    const problem = subjectValueProblem(rule, text);
+    const problem = ALIBABA_SUBJECT.problem(rule, text);
     if (problem) {
       throw new InputError(rule.property, problem);
     }
@@ -260,14 +259,14 @@ export function parseRequest(props: Props): Request {
     throw new InputError('template', `'${templateArn}' is not an ACM Private CA template ARN (arn:<partition>:acm-pca:::template/<name>/V<n>)`);
   }
   const validityDays = Number(props.ValidityDays);
-  const validityProblem = validityDaysProblem(validityDays);
+  const validityProblem = validityDaysProblem(validityDays, String(validityDays), 1);
   if (validityProblem) {
     throw new InputError('validity', validityProblem);
   }
   return {
     ...common,
     mode: 'create',
-    subject: buildDistinguishedName(subject as unknown as AlibabaSubjectProps),
+    subject: distinguishedName(subject as unknown as AlibabaSubjectProps),
     subjectAlternativeNames: sanList,
     keySpec,
     exportablePrivateKey: props.ExportablePrivateKey === 'true',

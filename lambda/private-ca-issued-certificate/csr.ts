@@ -4,11 +4,8 @@
  */
 import { createHash, createPrivateKey, createPublicKey, KeyObject, webcrypto } from 'node:crypto';
 import type * as X509 from '@peculiar/x509';
-import type {
-  IssuedCertificateSubject,
-  IssuedKeyAlgorithmName,
-  SubjectFieldRule,
-} from '../../src/contract/issued-certificate';
+import type { IssuedCertificateSubject, IssuedKeyAlgorithmName } from '../../src/contract/issued-certificate';
+import type { X500FieldRule } from '../../src/contract/x500';
 import { lazy } from '../shared/lazy';
 
 // Loaded only to build a CSR (an issuance), not on every cold start: it is most of the bundle.
@@ -126,7 +123,7 @@ export function keyAlgorithmOf(key: KeyObject): IssuedKeyAlgorithmName | undefin
  * qualifier), UTF8String for the rest (RFC 5280 4.1.2.4). Object values keep @peculiar/x509 from
  * reading a leading '#' as hex or stripping quotes.
  */
-export function subjectName(x509: typeof X509, subject: IssuedCertificateSubject, rules: readonly SubjectFieldRule[]): X509.Name {
+export function subjectName(x509: typeof X509, subject: IssuedCertificateSubject, rules: readonly X500FieldRule[]): X509.Name {
   const rdns: X509.JsonAttributeAndObjectValue[] = [];
   for (const rule of rules) {
     const value = subject[rule.field];
@@ -142,7 +139,7 @@ export async function buildCsr(
   key: GeneratedKey,
   alg: IssuedKeyAlgorithmName,
   request: CsrRequest,
-  rules: readonly SubjectFieldRule[],
+  rules: readonly X500FieldRule[],
 ): Promise<string> {
   const x509 = await x509Module();
   const names: X509.JsonGeneralName[] = [

@@ -25,13 +25,12 @@ import {
   ISSUED_KEY_ALGORITHMS,
   IssuedCertificateResourceAttributes,
   IssuedCertificateResourceProperties,
+  ISSUED_CERTIFICATE_SUBJECT,
   IssuedCertificateSubject,
   IssuedKeyAlgorithmName,
   REVOCATION_REASONS,
   SHORT_LIVED_MAX_DAYS,
   signingAlgorithmForCaKey,
-  SUBJECT_FIELDS,
-  subjectFieldProblem,
   uriProblem,
 } from '../../src/contract/issued-certificate';
 import {
@@ -189,13 +188,13 @@ export function parseRequest(props: IssuedCertificateResourceProperties): Reques
 
   const rawSubject = (props.Subject ?? {}) as Record<string, unknown>;
   const subject: Record<string, string> = {};
-  for (const rule of SUBJECT_FIELDS) {
+  for (const rule of ISSUED_CERTIFICATE_SUBJECT.fields) {
     const value = rawSubject[rule.field];
     if (value === undefined || value === '') {
       continue;
     }
     const text = String(value);
-    const problem = subjectFieldProblem(rule, text);
+    const problem = ISSUED_CERTIFICATE_SUBJECT.problem(rule, text);
     if (problem) {
       throw new InputError(rule.property, problem);
     }
@@ -336,7 +335,7 @@ async function issue(event: Event, request: Request): Promise<OnEventResponse> {
   const previous: SecretDocument = withoutPending(stored);
   if (!key || !csrPem) {
     key = await generateKey(request.keyAlgorithm);
-    csrPem = await buildCsr(key, request.keyAlgorithm, request.csr, SUBJECT_FIELDS);
+    csrPem = await buildCsr(key, request.keyAlgorithm, request.csr, ISSUED_CERTIFICATE_SUBJECT.fields);
     await writeSecret(request.secretArn, { ...previous, pendingPrivateKey: key.privateKeyPem, pendingCsr: csrPem, pendingIssuance: issuance });
   }
 

@@ -27,10 +27,10 @@ import {
   IssuedCertificateSubject,
   IssuedKeyAlgorithmName,
   SECRET_FIELDS,
-  SUBJECT_FIELDS,
-  subjectFieldProblem,
+  ISSUED_CERTIFICATE_SUBJECT,
   uriProblem,
 } from '../contract/issued-certificate';
+import { validityDaysProblem } from '../contract/validity';
 import { ExpiryNotificationOptions } from '../expiry/expiry-notifications';
 import { ExpiryNotices } from '../expiry/notices';
 import { CertificatePem, PrivateKey } from '../material/certificate-material';
@@ -582,13 +582,13 @@ export class IssuedCertificate extends Resource implements IIssuedCertificate {
       generationQualifier: props.generationQualifier,
     };
     const subject: Record<string, string> = {};
-    for (const rule of SUBJECT_FIELDS) {
+    for (const rule of ISSUED_CERTIFICATE_SUBJECT.fields) {
       const value = values[rule.property];
       if (value === undefined) {
         continue;
       }
       if (!Token.isUnresolved(value)) {
-        const problem = subjectFieldProblem(rule, value);
+        const problem = ISSUED_CERTIFICATE_SUBJECT.problem(rule, value);
         if (problem) {
           throw new CertificateInputError(rule.property, problem, this);
         }
@@ -754,8 +754,9 @@ function validityOf(
     throw new CertificateInputError('validity', 'must be known at synth (not a token)', scope);
   }
   const days = validity.toDays({ integral: false });
-  if (!Number.isInteger(days) || days < 1) {
-    throw new CertificateInputError('validity', `must be a whole number of days, at least 1, got ${validity.toHumanString()}`, scope);
+  const problem = validityDaysProblem(days, validity.toHumanString(), 1);
+  if (problem) {
+    throw new CertificateInputError('validity', problem, scope);
   }
   if (caDays !== undefined && days >= caDays) {
     throw new CertificateInputError('validity',

@@ -46,9 +46,9 @@ import {
   PrivateCaExpiryNoticesResourceProperties,
   PrivateCaResourceProperties,
   PrivateCaPolicyResourceProperties,
-  SUBJECT_FIELDS,
-  subjectFieldProblem,
+  PRIVATE_CA_SUBJECT,
 } from '../contract/private-ca';
+import { validityDaysProblem } from '../contract/validity';
 import { ExpiryNotificationOptions } from '../expiry/expiry-notifications';
 import { ExpiryNotices, notAfterAtSynth } from '../expiry/notices';
 import { CertificatePem } from '../material/certificate-material';
@@ -964,14 +964,14 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
 
   private validateSubject(subject: PrivateCaSubject): void {
     const record = subject as unknown as Record<string, unknown>;
-    for (const [property] of SUBJECT_FIELDS) {
-      const value = record[property];
+    for (const rule of PRIVATE_CA_SUBJECT.fields) {
+      const value = record[rule.property];
       if (value === undefined || (typeof value === 'string' && Token.isUnresolved(value))) {
         continue;
       }
-      const problem = subjectFieldProblem(property, String(value));
+      const problem = PRIVATE_CA_SUBJECT.problem(rule, String(value));
       if (problem) {
-        throw new CertificateInputError(`subject.${property}`, problem, this);
+        throw new CertificateInputError(`subject.${rule.property}`, problem, this);
       }
     }
   }
@@ -1070,7 +1070,7 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
 function renderSubject(subject: PrivateCaSubject): acmpca.CfnCertificateAuthority.SubjectProperty {
   const record = subject as unknown as Record<string, string | undefined>;
   const out: Record<string, string> = {};
-  for (const [property] of SUBJECT_FIELDS) {
+  for (const { property } of PRIVATE_CA_SUBJECT.fields) {
     const value = record[property];
     if (value !== undefined) {
       out[property] = value;
@@ -1085,11 +1085,13 @@ function templateArn(template: string): string {
 
 /** Whole days of a Duration (a token stays a token). */
 function durationDays(scope: Construct, duration: Duration): number {
-  try {
-    return duration.toDays();
-  } catch {
-    throw new CertificateInputError('validity', `must be a whole number of days, got ${duration.toHumanString()}`, scope);
+  if (!duration.isUnresolved()) {
+    const problem = validityDaysProblem(duration.toDays({ integral: false }), duration.toHumanString());
+    if (problem) {
+      throw new CertificateInputError('validity', problem, scope);
+    }
   }
+  return duration.toDays();
 }
 
 /** An S3 bucket for CRLs or audit reports: encrypted, SSL only, no public access, kept on delete. */

@@ -21,12 +21,11 @@ import {
   certificateIdProblem,
   parseEndpoint,
   regionIdProblem,
-  SUBJECT_ATTRIBUTES,
+  ALIBABA_SUBJECT,
   subjectAlternativeNamesProblem,
-  subjectValueProblem,
   tagsProblem,
-  validityDaysProblem,
 } from '../contract/alibaba-kms-certificate';
+import { validityDaysProblem } from '../contract/validity';
 import { CertificatePem } from '../material/certificate-material';
 import { CertificateInputError, checkWhenKnown, importedAttribute } from '../private/errors';
 import { grantSecretValueRead } from '../private/grants';
@@ -503,12 +502,12 @@ export class AlibabaKmsCertificate extends AlibabaKmsCertificateBase implements 
       State: subject.state,
       Locality: subject.locality,
     };
-    for (const rule of SUBJECT_ATTRIBUTES) {
+    for (const rule of ALIBABA_SUBJECT.fields) {
       const value = values[rule.field];
       if (value !== undefined && Token.isUnresolved(value)) {
         continue;
       }
-      const problem = subjectValueProblem(rule, value);
+      const problem = ALIBABA_SUBJECT.problem(rule, value);
       if (problem) {
         throw new CertificateInputError(rule.property, problem, this);
       }
@@ -522,7 +521,7 @@ export class AlibabaKmsCertificate extends AlibabaKmsCertificateBase implements 
       throw new CertificateInputError('validity', 'must be known at synth (not a token)', this);
     }
     const days = chosen.toDays({ integral: false });
-    const problem = validityDaysProblem(days);
+    const problem = validityDaysProblem(days, String(days), 1);
     if (problem) {
       throw new CertificateInputError('validity', problem, this);
     }

@@ -4,6 +4,7 @@
  * tokens. No CDK import: the handler imports this file too.
  */
 import type { MaterialSource } from './material-source';
+import { X500Subject, x500Subject } from './x500';
 
 /** The custom resource type. */
 export const ALIBABA_KMS_CERTIFICATE_RESOURCE_TYPE = 'Custom::AlibabaKmsCertificate';
@@ -12,15 +13,9 @@ export const ALIBABA_KMS_CERTIFICATE_RESOURCE_TYPE = 'Custom::AlibabaKmsCertific
 export const ALIBABA_KEY_SPECS = ['RSA_2048', 'EC_P256', 'EC_SM2'] as const;
 export type AlibabaKeySpecName = typeof ALIBABA_KEY_SPECS[number];
 
-/** The subject as the handler receives it (each value a string; optional ones may be absent). */
-export interface AlibabaSubjectProps {
-  readonly CommonName: string;
-  readonly Country: string;
-  readonly Organization: string;
-  readonly OrganizationalUnit: string;
-  readonly State?: string;
-  readonly Locality?: string;
-}
+/** The subject as the handler receives it: the shared X.500 shape, CN, C, O and OU required. */
+export type AlibabaSubjectProps = Pick<X500Subject, 'State' | 'Locality'>
+  & Required<Pick<X500Subject, 'CommonName' | 'Country' | 'Organization' | 'OrganizationalUnit'>>;
 
 /**
  * `Custom::AlibabaKmsCertificate` properties.
@@ -86,83 +81,22 @@ export const MAX_TAGS = 10;
 export const TAG_KEY_MAX_LENGTH = 128;
 export const TAG_VALUE_MAX_LENGTH = 128;
 
-/** One subject attribute: the construct property, the handler field, the DN type and its bound. */
-export interface SubjectAttributeRule {
-  readonly property: string;
-  readonly field: keyof AlibabaSubjectProps;
-  readonly type: string;
-  readonly maxLength: number;
-  readonly required: boolean;
-}
-
-/** In RFC 2253 order (most specific first), as the DN string lists them. */
-export const SUBJECT_ATTRIBUTES: readonly SubjectAttributeRule[] = [
-  { property: 'subject.commonName', field: 'CommonName', type: 'CN', maxLength: 64, required: true },
-  { property: 'subject.organizationalUnit', field: 'OrganizationalUnit', type: 'OU', maxLength: 64, required: true },
-  { property: 'subject.organization', field: 'Organization', type: 'O', maxLength: 64, required: true },
-  { property: 'subject.locality', field: 'Locality', type: 'L', maxLength: 128, required: false },
-  { property: 'subject.state', field: 'State', type: 'ST', maxLength: 128, required: false },
-  { property: 'subject.country', field: 'Country', type: 'C', maxLength: 2, required: true },
-];
-
-// C0 controls and DEL (a regex literal with control characters would trip no-control-regex).
-function hasControlCharacter(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (code < 0x20 || code === 0x7f) {
-      return true;
-    }
-  }
-  return false;
-}
-
-/** The rule a subject value breaks, or undefined. */
-export function subjectValueProblem(rule: SubjectAttributeRule, value: string | undefined): string | undefined {
-  if (value === undefined || value === '') {
-    return rule.required
-      ? `is required: KMS needs CN, C, O and OU in the subject (${rule.type})`
-      : undefined;
-  }
-  if (rule.type === 'C') {
-    return /^[A-Z]{2}$/.test(value)
-      ? undefined
-      : `'${value}' is not a two-letter ISO 3166-1 country code in upper case (e.g. CN, US, DE)`;
-  }
-  if (value.length > rule.maxLength) {
-    return `must be at most ${rule.maxLength} characters, got ${value.length}`;
-  }
-  if (hasControlCharacter(value)) {
-    return 'may not hold control characters (line breaks, tabs, ...)';
-  }
-  if (value.trim() !== value || value.length === 0) {
-    return 'may not start or end with a space';
-  }
-  return undefined;
-}
-
 /**
- * Escapes one attribute value for an RFC 2253 distinguished name: `, + " \ < > ;` get a
- * backslash, as do a leading `#` or space and a trailing space.
+ * KMS's subject: CN, C, O and OU required, ST and L optional, checked in RFC 4514 order (most
+ * specific first); the country in upper case; no leading or trailing space; '' counts as absent.
  */
-export function escapeDnValue(value: string): string {
-  let out = '';
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i];
-    const special = ',+"\\<>;'.includes(c)
-      || (i === 0 && (c === '#' || c === ' '))
-      || (i === value.length - 1 && c === ' ');
-    out += special ? `\\${c}` : c;
-  }
-  return out;
-}
-
-/** The RFC 2253 DN KMS takes as `Subject`: `CN=...,OU=...,O=...,L=...,ST=...,C=...`. */
-export function buildDistinguishedName(subject: AlibabaSubjectProps): string {
-  return SUBJECT_ATTRIBUTES
-    .filter((rule) => subject[rule.field] !== undefined && subject[rule.field] !== '')
-    .map((rule) => `${rule.type}=${escapeDnValue(String(subject[rule.field]))}`)
-    .join(',');
-}
+export const ALIBABA_SUBJECT = x500Subject({
+  fields: ['CommonName', 'OrganizationalUnit', 'Organization', 'Locality', 'State', 'Country'],
+  required: ['CommonName', 'Country', 'Organization', 'OrganizationalUnit'],
+  propertyPrefix: 'subject.',
+  upperCaseCountry: true,
+  trimmed: true,
+  emptyIsAbsent: true,
+  wording: {
+    length: (max, length) => `must be at most ${max} characters, got ${length}`,
+    required: (type) => `is required: KMS needs CN, C, O and OU in the subject (${type})`,
+  },
+});
 
 const DNS_LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 const DNS_NAME = new RegExp(`^(?:\\*\\.)?(?:${DNS_LABEL}\\.)*${DNS_LABEL}$`);
@@ -267,12 +201,3 @@ export function tagsProblem(tags: ReadonlyArray<{ readonly Key: string; readonly
   }
   return undefined;
 }
-
-/** The rule a validity in days breaks, or undefined. */
-export function validityDaysProblem(days: number): string | undefined {
-  if (!Number.isInteger(days) || days < 1) {
-    return `must be a whole number of days, at least 1, got ${days}`;
-  }
-  return undefined;
-}
-

@@ -5,24 +5,10 @@
  */
 import { createPublicKey, KeyObject, verify } from 'crypto';
 import { isIPv4, isIPv6 } from 'net';
+import { PRINTABLE_STRING_ALPHABET, X500_NAME_ORDER, X500Subject, x500Subject } from './x500';
 
-/** The subject fields of the CSR, named as ACM Private CA's `ASN1Subject` names them. */
-export interface IssuedCertificateSubject {
-  readonly CommonName?: string;
-  readonly Country?: string;
-  readonly Organization?: string;
-  readonly OrganizationalUnit?: string;
-  readonly DistinguishedNameQualifier?: string;
-  readonly State?: string;
-  readonly SerialNumber?: string;
-  readonly Locality?: string;
-  readonly Title?: string;
-  readonly Surname?: string;
-  readonly GivenName?: string;
-  readonly Initials?: string;
-  readonly Pseudonym?: string;
-  readonly GenerationQualifier?: string;
-}
+/** The subject of the CSR, named as ACM Private CA's `ASN1Subject` names it (the shared X.500 shape). */
+export type IssuedCertificateSubject = X500Subject;
 
 /** Key algorithms the handler generates (node:crypto, inside the Lambda). */
 export type IssuedKeyAlgorithmName = 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'EC_P256' | 'EC_P384';
@@ -103,57 +89,19 @@ export const REVOCATION_REASONS = [
 
 export const ISSUED_KEY_ALGORITHMS: readonly IssuedKeyAlgorithmName[] = ['RSA_2048', 'RSA_3072', 'RSA_4096', 'EC_P256', 'EC_P384'];
 
-/** One subject field: its ACM Private CA name, the construct property, its OID and limits. */
-export interface SubjectFieldRule {
-  readonly field: keyof IssuedCertificateSubject;
-  readonly property: string;
-  readonly oid: string;
-  readonly maxLength: number;
-  /** X.520 requires PrintableString for these, so only PrintableString characters are allowed. */
-  readonly printableOnly?: boolean;
-}
-
 /**
- * ACM Private CA's `ASN1Subject` limits (the API's length constraints and patterns), in the order
- * the subject is written (country first, common name last, as X.500 names conventionally run).
+ * The CSR's subject: every `ASN1Subject` field, in the order the name is written (country first,
+ * common name last); the construct calls the serial number `subjectSerialNumber`.
  */
-export const SUBJECT_FIELDS: readonly SubjectFieldRule[] = [
-  { field: 'Country', property: 'country', oid: '2.5.4.6', maxLength: 2, printableOnly: true },
-  { field: 'State', property: 'state', oid: '2.5.4.8', maxLength: 128 },
-  { field: 'Locality', property: 'locality', oid: '2.5.4.7', maxLength: 128 },
-  { field: 'Organization', property: 'organization', oid: '2.5.4.10', maxLength: 64 },
-  { field: 'OrganizationalUnit', property: 'organizationalUnit', oid: '2.5.4.11', maxLength: 64 },
-  { field: 'DistinguishedNameQualifier', property: 'distinguishedNameQualifier', oid: '2.5.4.46', maxLength: 64, printableOnly: true },
-  { field: 'SerialNumber', property: 'subjectSerialNumber', oid: '2.5.4.5', maxLength: 64, printableOnly: true },
-  { field: 'Title', property: 'title', oid: '2.5.4.12', maxLength: 64 },
-  { field: 'Surname', property: 'surname', oid: '2.5.4.4', maxLength: 40 },
-  { field: 'GivenName', property: 'givenName', oid: '2.5.4.42', maxLength: 16 },
-  { field: 'Initials', property: 'initials', oid: '2.5.4.43', maxLength: 5 },
-  { field: 'Pseudonym', property: 'pseudonym', oid: '2.5.4.65', maxLength: 128 },
-  { field: 'GenerationQualifier', property: 'generationQualifier', oid: '2.5.4.44', maxLength: 3 },
-  { field: 'CommonName', property: 'commonName', oid: '2.5.4.3', maxLength: 64 },
-];
-
-// X.680 PrintableString: letters, digits, space and '()+,-./:=?
-const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
-
-/** Returns the rule a subject field value breaks, or undefined. */
-export function subjectFieldProblem(rule: SubjectFieldRule, value: string): string | undefined {
-  if (value.length < 1 || value.length > rule.maxLength) {
-    return `must be 1 to ${rule.maxLength} characters long, got ${value.length}`;
-  }
-  if (rule.field === 'Country' && !/^[A-Za-z]{2}$/.test(value)) {
-    return `'${value}' must be a two-letter ISO 3166 country code (e.g. US)`;
-  }
-  if (rule.printableOnly && !PRINTABLE.test(value)) {
-    return `'${value}' may hold only letters, digits, spaces and '()+,-./:=? (an X.520 PrintableString)`;
-  }
-  // Control characters have no place in a name and confuse every parser downstream.
-  if (/[\u0000-\u001f\u007f]/.test(value)) {
-    return 'must not contain control characters';
-  }
-  return undefined;
-}
+export const ISSUED_CERTIFICATE_SUBJECT = x500Subject({
+  fields: X500_NAME_ORDER,
+  properties: { SerialNumber: 'subjectSerialNumber' },
+  lengthFirst: true,
+  wording: {
+    country: (value) => `'${value}' must be a two-letter ISO 3166 country code (e.g. US)`,
+    printable: (value) => `'${value}' may hold only letters, digits, spaces and ${PRINTABLE_STRING_ALPHABET} (an X.680 PrintableString)`,
+  },
+});
 
 const DNS_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 

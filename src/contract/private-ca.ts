@@ -3,6 +3,7 @@
  * rules both check: the construct at synth, the handler at deploy for values that were tokens.
  * No CDK import: the handler imports this file too.
  */
+import { ASN1_SUBJECT_ORDER, x500Subject } from './x500';
 
 /**
  * `Custom::PrivateCa`: what CloudFormation lacks on the CA's lifecycle. On delete it disables the
@@ -109,47 +110,13 @@ export function policyProblem(policy: string): string | undefined {
 }
 
 /**
- * The X.500 subject fields CreateCertificateAuthority takes, with the API's length limits
- * (`ASN1Subject`): construct property name, API name, maximum length.
+ * A CA's subject (CreateCertificateAuthority's `ASN1Subject`): every field, in the API's order, the
+ * country checked as two letters first.
  */
-export const SUBJECT_FIELDS: ReadonlyArray<readonly [string, string, number]> = [
-  ['country', 'Country', 2],
-  ['organization', 'Organization', 64],
-  ['organizationalUnit', 'OrganizationalUnit', 64],
-  ['distinguishedNameQualifier', 'DistinguishedNameQualifier', 64],
-  ['state', 'State', 128],
-  ['commonName', 'CommonName', 64],
-  ['serialNumber', 'SerialNumber', 64],
-  ['locality', 'Locality', 128],
-  ['title', 'Title', 64],
-  ['surname', 'Surname', 40],
-  ['givenName', 'GivenName', 16],
-  ['initials', 'Initials', 5],
-  ['pseudonym', 'Pseudonym', 128],
-  ['generationQualifier', 'GenerationQualifier', 3],
-];
-
-/** `ASN1PrintableString64` (DistinguishedNameQualifier, SerialNumber). */
-export const PRINTABLE_STRING_PATTERN = /^[a-zA-Z0-9'()+\-.?:/= ]*$/;
-
-/** Returns the rule one subject field breaks, or undefined. */
-export function subjectFieldProblem(property: string, value: string): string | undefined {
-  const field = SUBJECT_FIELDS.find(([name]) => name === property);
-  if (!field) {
-    return `unknown subject field ${property}`;
-  }
-  const max = field[2];
-  if (property === 'country') {
-    return /^[A-Za-z]{2}$/.test(value) ? undefined : `must be exactly two letters (an ISO 3166 country code such as 'US'), got '${value}'`;
-  }
-  if (value.length < 1 || value.length > max) {
-    return `must be 1 to ${max} characters long, got ${value.length}`;
-  }
-  if ((property === 'distinguishedNameQualifier' || property === 'serialNumber') && !PRINTABLE_STRING_PATTERN.test(value)) {
-    return `may hold only letters, digits, spaces and '()+-.?:/= (an ASN.1 PrintableString), got '${value}'`;
-  }
-  return undefined;
-}
+export const PRIVATE_CA_SUBJECT = x500Subject({
+  fields: ASN1_SUBJECT_ORDER,
+  wording: { country: (value) => `must be exactly two letters (an ISO 3166 country code such as 'US'), got '${value}'` },
+});
 
 /** CrlConfiguration's `ExpirationInDays` range. */
 export const CRL_EXPIRATION_MIN_DAYS = 1;

@@ -10,12 +10,9 @@ import {
   AlibabaKmsCertificate,
   AlibabaKmsCertificateProps,
 } from '../../src/alibaba/alibaba-kms-certificate';
-import {
-  buildDistinguishedName,
-  escapeDnValue,
-  parseEndpoint,
-} from '../../src/contract/alibaba-kms-certificate';
+import { parseEndpoint } from '../../src/contract/alibaba-kms-certificate';
 import { signingAlgorithmForCaKey } from '../../src/contract/issued-certificate';
+import { distinguishedName as buildDistinguishedName, escapeDnValue } from '../../src/contract/x500';
 import { CertificatePem } from '../../src/material/certificate-material';
 import { makeLeaf, makeTestPki, TestPki } from '../support/fixtures/pki';
 
