@@ -1,8 +1,9 @@
-import { call, getCertificate, getDistribution, lightsailError } from './lightsail';
+import { getCertificate, getDistribution, lightsail, lightsailError } from './lightsail';
 import { DISTRIBUTION_REGION, certificateNameProblem } from '../../src/contract/lightsail-certificate';
 import type { LightsailAttachmentResourceProperties } from '../../src/contract/lightsail-certificate';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { InputError, errorName } from '../shared/errors';
+import type { ResourceLifecycle } from '../shared/handler';
 import { log } from '../shared/log';
 
 const CONTEXT = 'LightsailCertificate.attachToDistribution';
@@ -37,10 +38,13 @@ function physicalId(input: AttachmentInput): string {
  * the certificate or distribution changes), DetachCertificateFromDistribution on delete, but only
  * while the distribution still uses this certificate (a replacement may have attached its successor).
  */
-export async function attachmentOnEvent(event: OnEventRequest<LightsailAttachmentResourceProperties>): Promise<OnEventResponse> {
-  if (event.RequestType === 'Delete') {
-    return detach(event);
-  }
+export const lightsailAttachment: ResourceLifecycle<LightsailAttachmentResourceProperties> = {
+  create: attach,
+  update: attach,
+  delete: detach,
+};
+
+async function attach(event: OnEventRequest<LightsailAttachmentResourceProperties>): Promise<OnEventResponse> {
   const input = attachmentInput(event.ResourceProperties);
   if (event.RequestType === 'Update' && event.PhysicalResourceId === physicalId(input)) {
     // Same certificate on the same distribution (only the removal policy can have changed).
@@ -62,10 +66,10 @@ export async function attachmentOnEvent(event: OnEventRequest<LightsailAttachmen
       throw new Error(`${where}: the certificate is ${certificate.status ?? 'not issued'}; only an ISSUED certificate can be attached: keep waitForValidation (the default with a hosted zone), or create its validation records and deploy again once it is issued`);
     }
     try {
-      await call('AttachCertificateToDistribution', DISTRIBUTION_REGION, ({ sdk, client }) => client.send(new sdk.AttachCertificateToDistributionCommand({
+      await lightsail.call('lightsail:AttachCertificateToDistribution', ({ sdk, client }) => client.send(new sdk.AttachCertificateToDistributionCommand({
         distributionName: input.distributionName,
         certificateName: input.certificateName,
-      })));
+      })), { region: DISTRIBUTION_REGION });
     } catch (e) {
       throw lightsailError(e, `${where}: AttachCertificateToDistribution`, 'the certificate must cover the distribution\'s domains and the distribution must not be mid-update; check distributionName and the certificate\'s domains');
     }
@@ -94,7 +98,7 @@ async function detach(event: OnEventRequest<LightsailAttachmentResourcePropertie
     return { PhysicalResourceId: id };
   }
   try {
-    await call('DetachCertificateFromDistribution', DISTRIBUTION_REGION, ({ sdk, client }) => client.send(new sdk.DetachCertificateFromDistributionCommand({ distributionName })));
+    await lightsail.call('lightsail:DetachCertificateFromDistribution', ({ sdk, client }) => client.send(new sdk.DetachCertificateFromDistributionCommand({ distributionName })), { region: DISTRIBUTION_REGION });
   } catch (e) {
     if (errorName(e) === 'NotFoundException') {
       return { PhysicalResourceId: id };

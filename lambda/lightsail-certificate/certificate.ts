@@ -2,12 +2,13 @@ import type { Tag } from '@aws-sdk/client-lightsail';
 import { failureError } from './failure';
 import {
   LightsailCertificate,
-  call,
   describeCertificateUsers,
   getCertificate,
+  lightsail,
   lightsailError,
   regionOfArn,
 } from './lightsail';
+import { certificateData, ValidationRecord, validationRecords } from './records';
 import {
   CERTIFICATE_NAME_HASH_LENGTH,
   DOMAIN_NAME_MAX_LENGTH,
@@ -22,6 +23,7 @@ import {
 import type { LightsailCertificateResourceProperties } from '../../src/contract/lightsail-certificate';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { InputError, errorMessage, errorName } from '../shared/errors';
+import type { ResourceLifecycle } from '../shared/handler';
 import { log } from '../shared/log';
 import { generatedName } from '../shared/physical-name';
 import { retryWhile } from '../shared/retry';
@@ -51,14 +53,6 @@ export interface DesiredCertificate {
   /** The distinct domains in record order: the domain name, then the alternative names. */
   readonly domains: string[];
   readonly tags: Tag[];
-}
-
-/** One validation record, in the order of the domains. */
-export interface ValidationRecord {
-  readonly domain: string;
-  readonly name: string;
-  readonly type: string;
-  readonly value: string;
 }
 
 /**
@@ -158,19 +152,12 @@ function sameDomains(cert: LightsailCertificate, desired: DesiredCertificate): b
       === JSON.stringify(domainSet(desired.domainName, desired.subjectAlternativeNames));
 }
 
-/** Dispatches a `Custom::LightsailCertificate` event. */
-export async function certificateOnEvent(event: OnEventRequest<LightsailCertificateResourceProperties>): Promise<OnEventResponse> {
-  switch (event.RequestType) {
-    case 'Create':
-      return createCertificate(desiredCertificate(event.ResourceProperties));
-    case 'Update':
-      return updateCertificate(event);
-    case 'Delete':
-      return deleteCertificate(event);
-    default:
-      throw new Error(`unknown request type ${String(event.RequestType)}`);
-  }
-}
+/** `Custom::LightsailCertificate`: requests the certificate and returns its validation records at once. */
+export const lightsailCertificate: ResourceLifecycle<LightsailCertificateResourceProperties> = {
+  create: async (event) => createCertificate(desiredCertificate(event.ResourceProperties)),
+  update: updateCertificate,
+  delete: deleteCertificate,
+};
 
 async function createCertificate(desired: DesiredCertificate): Promise<OnEventResponse> {
   const where = `${CONTEXT} '${desired.name}' in ${desired.region}`;
@@ -180,12 +167,12 @@ async function createCertificate(desired: DesiredCertificate): Promise<OnEventRe
     await adopt(existing, desired, where);
   } else {
     try {
-      await call('CreateCertificate', desired.region, ({ sdk, client }) => client.send(new sdk.CreateCertificateCommand({
+      await lightsail.call('lightsail:CreateCertificate', ({ sdk, client }) => client.send(new sdk.CreateCertificateCommand({
         certificateName: desired.name,
         domainName: desired.domainName,
         subjectAlternativeNames: desired.subjectAlternativeNames.length > 0 ? desired.subjectAlternativeNames : undefined,
         tags: desired.tags.length > 0 ? desired.tags : undefined,
-      })));
+      })), { region: desired.region });
       created = true;
       log('info', 'created certificate', { certificateName: desired.name, region: desired.region, domains: desired.domains });
     } catch (e) {
@@ -224,7 +211,7 @@ async function adopt(existing: LightsailCertificate, desired: DesiredCertificate
 
 async function deleteQuietly(desired: DesiredCertificate, where: string): Promise<void> {
   try {
-    await call('DeleteCertificate', desired.region, ({ sdk, client }) => client.send(new sdk.DeleteCertificateCommand({ certificateName: desired.name })));
+    await lightsail.call('lightsail:DeleteCertificate', ({ sdk, client }) => client.send(new sdk.DeleteCertificateCommand({ certificateName: desired.name })), { region: desired.region });
     log('info', 'deleted the certificate this failed create made', { certificateName: desired.name, region: desired.region });
   } catch (e) {
     log('error', 'could not delete the certificate this failed create made; delete it by hand', { where, error: e });
@@ -272,52 +259,6 @@ async function waitForRecords(desired: DesiredCertificate, where: string): Promi
     }
     throw e;
   }
-}
-
-/**
- * The validation record of each domain, in the order given. Lightsail lists one record per
- * requested domain (a domain listed twice yields the same record twice): match by domain, keep
- * the first, and never return two records of the same name.
- */
-export function validationRecords(certificate: LightsailCertificate, domains: readonly string[]): { records: ValidationRecord[]; missing: string[] } {
-  const records: ValidationRecord[] = [];
-  const missing: string[] = [];
-  const names = new Set<string>();
-  for (const domain of domains) {
-    const match = (certificate.domainValidationRecords ?? []).find((r) =>
-      r.domainName !== undefined && normalizeDomain(r.domainName) === domain && r.resourceRecord?.name && r.resourceRecord.value);
-    if (!match?.resourceRecord?.name || !match.resourceRecord.value) {
-      missing.push(domain);
-      continue;
-    }
-    const name = match.resourceRecord.name;
-    if (names.has(normalizeDomain(name))) {
-      // Distinct domains have distinct records (the record lives under its domain); two equal
-      // names would make two Route 53 record sets collide.
-      throw new Error(`${CONTEXT} '${certificate.name}': Lightsail gave two domains the same validation record ${name}; list each domain once in domainName and subjectAlternativeNames`);
-    }
-    names.add(normalizeDomain(name));
-    records.push({ domain, name, type: match.resourceRecord.type ?? 'CNAME', value: match.resourceRecord.value });
-  }
-  return { records, missing };
-}
-
-/** The resource's attributes: the certificate and the validation record of each domain by index. */
-export function certificateData(certificate: LightsailCertificate, records: readonly ValidationRecord[]): Record<string, string> {
-  const data: Record<string, string> = {
-    CertificateArn: certificate.arn,
-    CertificateName: certificate.name,
-    Status: certificate.status ?? 'PENDING_VALIDATION',
-    DomainName: certificate.domainName ?? '',
-    RecordCount: String(records.length),
-  };
-  records.forEach((r, i) => {
-    data[`Record${i}Domain`] = r.domain;
-    data[`Record${i}Name`] = r.name;
-    data[`Record${i}Type`] = r.type;
-    data[`Record${i}Value`] = r.value;
-  });
-  return data;
 }
 
 async function updateCertificate(event: OnEventRequest<LightsailCertificateResourceProperties>): Promise<OnEventResponse> {
@@ -377,22 +318,22 @@ async function reconcileTags(
     .filter((k) => !wanted.has(k) && actual.has(k));
   if (toSet.length > 0) {
     try {
-      await call('TagResource', desired.region, ({ sdk, client }) => client.send(new sdk.TagResourceCommand({
+      await lightsail.call('lightsail:TagResource', ({ sdk, client }) => client.send(new sdk.TagResourceCommand({
         resourceName: current.name,
         resourceArn: current.arn,
         tags: toSet,
-      })));
+      })), { region: desired.region });
     } catch (e) {
       throw lightsailError(e, `${where}: TagResource`, 'check the tags (keys up to 128 and values up to 256 letters, digits, spaces or + - = . _ : / @)');
     }
   }
   if (toRemove.length > 0) {
     try {
-      await call('UntagResource', desired.region, ({ sdk, client }) => client.send(new sdk.UntagResourceCommand({
+      await lightsail.call('lightsail:UntagResource', ({ sdk, client }) => client.send(new sdk.UntagResourceCommand({
         resourceName: current.name,
         resourceArn: current.arn,
         tagKeys: toRemove,
-      })));
+      })), { region: desired.region });
     } catch (e) {
       throw lightsailError(e, `${where}: UntagResource`, 'check the tags');
     }
@@ -442,7 +383,7 @@ async function deleteCertificate(event: OnEventRequest<LightsailCertificateResou
   try {
     await retryWhile('lightsail:DeleteCertificate (in use)', async () => {
       try {
-        await call('DeleteCertificate', region, ({ sdk, client }) => client.send(new sdk.DeleteCertificateCommand({ certificateName: desired.name })));
+        await lightsail.call('lightsail:DeleteCertificate', ({ sdk, client }) => client.send(new sdk.DeleteCertificateCommand({ certificateName: desired.name })), { region });
       } catch (e) {
         if (errorName(e) === 'NotFoundException') {
           return;

@@ -1,43 +1,20 @@
 import type * as LightsailSdk from '@aws-sdk/client-lightsail';
 import { DISTRIBUTION_REGION } from '../../src/contract/lightsail-certificate';
+import { Service, service } from '../shared/clients';
 import { ErrorExplainer, errorMessage, errorName, translateError } from '../shared/errors';
-import { lazy } from '../shared/lazy';
 import { log } from '../shared/log';
-import { isThrottlingOrTransient, withRetry } from '../shared/retry';
 
-// The SDK is loaded on the first call, then one client per region is created on first use and kept
-// for the life of the container: the region comes from the resource properties (certificates for
-// distributions live in us-east-1 whatever the stack's region).
-const sdkModule = lazy(() => import('@aws-sdk/client-lightsail'));
-const clients = new Map<string, LightsailSdk.LightsailClient>();
-
-/** The Lightsail SDK module and the client of one region. */
-export interface Lightsail {
-  readonly sdk: typeof LightsailSdk;
-  readonly client: LightsailSdk.LightsailClient;
-}
-
-/** The Lightsail SDK and the client of `region`, each made on first use. */
-export async function lightsail(region: string): Promise<Lightsail> {
-  const sdk = await sdkModule();
-  let client = clients.get(region);
-  if (!client) {
-    client = new sdk.LightsailClient({ region });
-    clients.set(region, client);
-  }
-  return { sdk, client };
-}
-
-/** Throttling, transient faults and Lightsail's own `ServiceException` (a server fault) are retried. */
-export function isRetryableLightsailError(e: unknown): boolean {
-  return isThrottlingOrTransient(e) || errorName(e) === 'ServiceException';
-}
-
-/** Runs one Lightsail call in `region` with retries of throttling and transient faults. */
-export async function call<T>(operation: string, region: string, fn: (api: Lightsail) => Promise<T>): Promise<T> {
-  const api = await lightsail(region);
-  return withRetry(`lightsail:${operation}`, () => fn(api), { retryable: isRetryableLightsailError });
-}
+/**
+ * Lightsail: the SDK loaded on the first call, then one client per region made on first use and
+ * kept for the life of the container (the region comes from the resource properties: certificates
+ * for distributions live in us-east-1 whatever the stack's region). Lightsail's own
+ * `ServiceException` (a server fault) is retried with throttling and transient faults.
+ */
+export const lightsail: Service<typeof LightsailSdk, LightsailSdk.LightsailClient> = service({
+  load: () => import('@aws-sdk/client-lightsail'),
+  client: (sdk, region) => new sdk.LightsailClient({ region }),
+  retryOn: ['ServiceException'],
+});
 
 /**
  * What each documented Lightsail error means for this construct. `InvalidInputException` and
@@ -71,10 +48,10 @@ export type LightsailCertificate = LightsailSdk.Certificate & { readonly arn: st
 export async function getCertificate(region: string, name: string, context: string): Promise<LightsailCertificate | undefined> {
   let out;
   try {
-    out = await call('GetCertificates', region, ({ sdk, client }) => client.send(new sdk.GetCertificatesCommand({
+    out = await lightsail.call('lightsail:GetCertificates', ({ sdk, client }) => client.send(new sdk.GetCertificatesCommand({
       certificateName: name,
       includeCertificateDetails: true,
-    })));
+    })), { region });
   } catch (e) {
     if (errorName(e) === 'NotFoundException') {
       return undefined;
@@ -102,7 +79,7 @@ export async function getCertificate(region: string, name: string, context: stri
 /** The distribution named `name` (Lightsail distributions live in us-east-1), or undefined. */
 export async function getDistribution(name: string, context: string): Promise<LightsailSdk.LightsailDistribution | undefined> {
   try {
-    const out = await call('GetDistributions', DISTRIBUTION_REGION, ({ sdk, client }) => client.send(new sdk.GetDistributionsCommand({ distributionName: name })));
+    const out = await lightsail.call('lightsail:GetDistributions', ({ sdk, client }) => client.send(new sdk.GetDistributionsCommand({ distributionName: name })), { region: DISTRIBUTION_REGION });
     return (out.distributions ?? []).find((d) => d.name === name);
   } catch (e) {
     if (errorName(e) === 'NotFoundException') {
@@ -125,7 +102,7 @@ export async function describeCertificateUsers(region: string, certificateName: 
     try {
       let pageToken: string | undefined;
       for (let page = 0; page < MAX_PAGES; page++) {
-        const out = await call('GetDistributions', region, ({ sdk, client }) => client.send(new sdk.GetDistributionsCommand({ pageToken })));
+        const out = await lightsail.call('lightsail:GetDistributions', ({ sdk, client }) => client.send(new sdk.GetDistributionsCommand({ pageToken })), { region });
         for (const d of out.distributions ?? []) {
           if (d.certificateName === certificateName && d.name) {
             users.push(`distribution '${d.name}'`);
@@ -141,7 +118,7 @@ export async function describeCertificateUsers(region: string, certificateName: 
     }
   }
   try {
-    const out = await call('GetContainerServices', region, ({ sdk, client }) => client.send(new sdk.GetContainerServicesCommand({})));
+    const out = await lightsail.call('lightsail:GetContainerServices', ({ sdk, client }) => client.send(new sdk.GetContainerServicesCommand({})), { region });
     for (const s of out.containerServices ?? []) {
       if (s.publicDomainNames && Object.prototype.hasOwnProperty.call(s.publicDomainNames, certificateName) && s.containerServiceName) {
         users.push(`container service '${s.containerServiceName}'`);

@@ -4,6 +4,7 @@ import { certificateNameProblem, regionProblem } from '../../src/contract/lights
 import type { LightsailValidationResourceProperties } from '../../src/contract/lightsail-certificate';
 import type { IsCompleteRequest, IsCompleteResponse, OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { InputError } from '../shared/errors';
+import type { ResourceLifecycle } from '../shared/handler';
 import { log } from '../shared/log';
 
 /** The clock isComplete measures the timeout with; tests replace it. */
@@ -56,14 +57,18 @@ async function currentCertificate(input: ValidationInput): Promise<LightsailCert
 }
 
 /**
- * `Custom::LightsailCertificateValidation` onEvent: records when the wait began and hands over
- * to isComplete. It runs after the DNS records exist (it depends on them), so validation can finish.
+ * `Custom::LightsailCertificateValidation`: onEvent records when the wait began and hands over to
+ * isComplete, which waits for ISSUED. It runs after the DNS records exist (it depends on them), so
+ * validation can finish. Waiting leaves nothing behind to delete.
  */
-export async function validationOnEvent(event: OnEventRequest<LightsailValidationResourceProperties>): Promise<OnEventResponse> {
-  if (event.RequestType === 'Delete') {
-    // Waiting leaves nothing behind.
-    return { PhysicalResourceId: event.PhysicalResourceId };
-  }
+export const lightsailValidation: ResourceLifecycle<LightsailValidationResourceProperties> = {
+  create: startWait,
+  update: startWait,
+  delete: async (event) => ({ PhysicalResourceId: event.PhysicalResourceId }),
+  isComplete: validationIsComplete,
+};
+
+async function startWait(event: OnEventRequest<LightsailValidationResourceProperties>): Promise<OnEventResponse> {
   const input = validationInput(event.ResourceProperties);
   const certificate = await currentCertificate(input);
   let waitRequired = true;
@@ -94,7 +99,7 @@ export async function validationOnEvent(event: OnEventRequest<LightsailValidatio
  * `Custom::LightsailCertificateValidation` isComplete: done when the certificate is ISSUED; fails
  * with Lightsail's reason when validation fails, and with what to check when the timeout passes.
  */
-export async function validationIsComplete(event: IsCompleteRequest<LightsailValidationResourceProperties>): Promise<IsCompleteResponse> {
+async function validationIsComplete(event: IsCompleteRequest<LightsailValidationResourceProperties>): Promise<IsCompleteResponse> {
   if (event.RequestType === 'Delete' || event.Data?.WaitRequired === 'false') {
     return { IsComplete: true };
   }

@@ -1,21 +1,20 @@
+import { service } from './clients';
 import { ErrorExplainer, errorName, InputError, translateError } from './errors';
-import { lazy } from './lazy';
-import { withRetry } from './retry';
 import type { MaterialSource } from '../../src/contract/material-source';
 
 // Created once per container, on first use, as the Lambda runtime reuses them across invocations.
-const secretsManager = lazy(async () => {
-  const sdk = await import('@aws-sdk/client-secrets-manager');
-  return { sdk, client: new sdk.SecretsManagerClient({}) };
+const secretsManager = service({
+  load: () => import('@aws-sdk/client-secrets-manager'),
+  client: (sdk) => new sdk.SecretsManagerClient({}),
 });
-const ssm = lazy(async () => {
-  const sdk = await import('@aws-sdk/client-ssm');
-  return { sdk, client: new sdk.SSMClient({}) };
+const ssm = service({
+  load: () => import('@aws-sdk/client-ssm'),
+  client: (sdk) => new sdk.SSMClient({}),
 });
 // A wallet bucket may live in another region than the handler.
-const s3 = lazy(async () => {
-  const sdk = await import('@aws-sdk/client-s3');
-  return { sdk, client: new sdk.S3Client({ followRegionRedirects: true }) };
+const s3 = service({
+  load: () => import('@aws-sdk/client-s3'),
+  client: (sdk) => new sdk.S3Client({ followRegionRedirects: true }),
 });
 
 const KINDS = ['inline', 'secret', 'ssm', 's3'] as const;
@@ -142,8 +141,7 @@ const SECRET_ERRORS: Record<string, ErrorExplainer> = {
 
 async function getSecret(secretId: string, property: string): Promise<{ text?: string; binary?: Uint8Array }> {
   try {
-    const { sdk, client } = await secretsManager();
-    const out = await withRetry('secretsmanager:GetSecretValue', () => client.send(new sdk.GetSecretValueCommand({ SecretId: secretId })));
+    const out = await secretsManager.call('secretsmanager:GetSecretValue', ({ sdk, client }) => client.send(new sdk.GetSecretValueCommand({ SecretId: secretId })));
     return { text: out.SecretString, binary: out.SecretBinary };
   } catch (e) {
     if (errorName(e) === 'ResourceNotFoundException') {
@@ -185,8 +183,7 @@ const PARAMETER_ERRORS: Record<string, ErrorExplainer> = {
 async function getParameter(name: string, withDecryption: boolean, property: string): Promise<string> {
   let parameter;
   try {
-    const { sdk, client } = await ssm();
-    const out = await withRetry('ssm:GetParameter', () => client.send(new sdk.GetParameterCommand({ Name: name, WithDecryption: withDecryption })));
+    const out = await ssm.call('ssm:GetParameter', ({ sdk, client }) => client.send(new sdk.GetParameterCommand({ Name: name, WithDecryption: withDecryption })));
     parameter = out.Parameter;
   } catch (e) {
     if (errorName(e) === 'ParameterNotFound') {
@@ -211,8 +208,7 @@ const OBJECT_ERRORS: Record<string, ErrorExplainer> = {
 async function getObject(bucket: string, key: string, property: string): Promise<Uint8Array> {
   const where = `s3://${bucket}/${key}`;
   try {
-    const { sdk, client } = await s3();
-    const out = await withRetry('s3:GetObject', () => client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key })));
+    const out = await s3.call('s3:GetObject', ({ sdk, client }) => client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key })));
     if (!out.Body) {
       throw new InputError(property, `${where} has no body`);
     }

@@ -1,7 +1,13 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
-import type { OnEventRequest } from '../../lambda/shared/cfn';
+import * as dmsHandler from '../../lambda/dms-certificate';
+import * as lightsailHandler from '../../lambda/lightsail-certificate';
+import * as privateCaHandler from '../../lambda/private-ca';
+import * as serverHandler from '../../lambda/server-certificate';
+import type { IsCompleteRequest, OnEventRequest, OnEventResponse } from '../../lambda/shared/cfn';
+import { isRetryable, service } from '../../lambda/shared/clients';
 import { errorMessage, errorName, InputError, translateError } from '../../lambda/shared/errors';
+import { customResourceHandler, MAX_RESPONSE_BYTES, ResourceLifecycle } from '../../lambda/shared/handler';
 import { describeEvent, log, redact, REDACTED, REDACTED_PRIVATE_KEY } from '../../lambda/shared/log';
 import { parseMaterialSource, readMaterial, readMaterialBytes } from '../../lambda/shared/material';
 import { contentHash, generatedName } from '../../lambda/shared/physical-name';
@@ -620,5 +626,237 @@ describe('physical names', () => {
   test('generatedName refuses a maxLength that cannot hold the hash', () => {
     expect(() => generatedName('p', 'x', { maxLength: 5 })).toThrow(/cannot hold a 10-character hash/);
     expect(generatedName('p', 'x', { maxLength: 10 })).toBe(contentHash('x').slice(0, 10));
+  });
+});
+
+describe('customResourceHandler (the onEvent/isComplete skeleton)', () => {
+  type Props = { readonly Name?: string };
+  const event = (overrides: Partial<OnEventRequest<Props>> = {}): OnEventRequest<Props> => ({
+    RequestType: 'Create',
+    RequestId: 'req-1',
+    StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/S/1',
+    LogicalResourceId: 'Thing',
+    ResourceType: 'Custom::Thing',
+    ResourceProperties: { ServiceToken: 'token', Name: 'a' },
+    ...overrides,
+  });
+  const calls: string[] = [];
+  const thing: ResourceLifecycle<Props> = {
+    create: async (e) => {
+      calls.push('create');
+      return { PhysicalResourceId: `thing-${e.ResourceProperties.Name}`, Data: { Name: String(e.ResourceProperties.Name) } };
+    },
+    update: async (e) => {
+      calls.push('update');
+      return { PhysicalResourceId: e.PhysicalResourceId };
+    },
+    delete: async (e) => {
+      calls.push('delete');
+      return { PhysicalResourceId: e.PhysicalResourceId };
+    },
+  };
+  beforeEach(() => {
+    calls.length = 0;
+  });
+
+  test('dispatches each request type to its callback and logs the event without property values', async () => {
+    const handler = customResourceHandler<Props>({ name: 'thing', resources: { 'Custom::Thing': thing } });
+    const { result, lines } = await asyncLogged(() => handler.onEvent(event({ ResourceProperties: { ServiceToken: 't', Name: 'secret-value' } })));
+    expect(result).toEqual({ PhysicalResourceId: 'thing-secret-value', Data: { Name: 'secret-value' } });
+    await handler.onEvent(event({ RequestType: 'Update', PhysicalResourceId: 'thing-a', OldResourceProperties: { ServiceToken: 't' } }));
+    await handler.onEvent(event({ RequestType: 'Delete', PhysicalResourceId: 'thing-a' }));
+    expect(calls).toEqual(['create', 'update', 'delete']);
+    const line = JSON.parse(lines[0]);
+    expect(line).toMatchObject({ level: 'info', message: 'event', entryPoint: 'onEvent', RequestType: 'Create', PropertyKeys: ['Name'] });
+    expect(lines.join('\n')).not.toContain('secret-value');
+  });
+
+  test('a failure is mapped to the error CloudFormation shows and logged once, naming the handler', async () => {
+    const handler = customResourceHandler<Props>({
+      name: 'thing',
+      resources: { 'Custom::Thing': { ...thing, create: async () => { throw new Error('boom'); } } },
+      mapError: (e) => new Error(`Thing: ${errorMessage(e)}; change name`),
+    });
+    const { error, lines } = await asyncLogged(() => handler.onEvent(event()));
+    expect((error as Error).message).toBe('Thing: boom; change name');
+    const failures = lines.map((l) => JSON.parse(l)).filter((l) => l.level === 'error');
+    expect(failures).toEqual([expect.objectContaining({
+      message: 'request failed', handler: 'thing', entryPoint: 'onEvent', requestType: 'Create', resourceType: 'Custom::Thing', error: 'Thing: boom; change name',
+    })]);
+  });
+
+  test('an unknown resource type or request type fails before any callback', async () => {
+    const handler = customResourceHandler<Props>({ name: 'thing', resources: { 'Custom::Thing': thing, 'Custom::Other': thing } });
+    const wrongType = await asyncLogged(() => handler.onEvent(event({ ResourceType: 'Custom::Nope' })));
+    expect((wrongType.error as Error).message).toBe('this thing handler serves Custom::Thing and Custom::Other, not Custom::Nope: unexpected resource type Custom::Nope');
+    const wrongRequest = await asyncLogged(() => handler.onEvent(event({ RequestType: 'Replace' as never })));
+    expect((wrongRequest.error as Error).message).toBe('unknown request type Replace');
+    expect(calls).toEqual([]);
+  });
+
+  test('the response-size guard fails a response over 4096 bytes with a message naming the largest attributes', async () => {
+    const big: ResourceLifecycle<Props> = { ...thing, create: async () => ({ PhysicalResourceId: 'p', Data: { Small: 'x', Records: 'r'.repeat(MAX_RESPONSE_BYTES) } }) };
+    const handler = customResourceHandler<Props>({ name: 'thing', resources: { 'Custom::Thing': big } });
+    const { error, lines } = await asyncLogged(() => handler.onEvent(event()));
+    expect((error as Error).message).toMatch(/^Custom::Thing Thing: the response would be \d+ bytes, over the 4096 bytes CloudFormation accepts; its largest attributes are Records \(4107 bytes\), Small \(10 bytes\)/);
+    expect(lines.some((l) => JSON.parse(l).message === 'request failed')).toBe(true);
+  });
+
+  test('a response just under the limit passes', async () => {
+    // The body the framework sends: everything but Data is fixed for this event.
+    const frame = JSON.stringify({
+      Status: 'SUCCESS', Reason: 'SUCCESS', StackId: event().StackId, RequestId: 'req-1', PhysicalResourceId: 'p', LogicalResourceId: 'Thing', Data: { D: '' },
+    });
+    const room = MAX_RESPONSE_BYTES - Buffer.byteLength(frame);
+    const fits: ResourceLifecycle<Props> = { ...thing, create: async () => ({ PhysicalResourceId: 'p', Data: { D: 'd'.repeat(room) } }) };
+    const handler = customResourceHandler<Props>({ name: 'thing', resources: { 'Custom::Thing': fits } });
+    await expect(handler.onEvent(event())).resolves.toEqual({ PhysicalResourceId: 'p', Data: { D: 'd'.repeat(room) } });
+    const over: ResourceLifecycle<Props> = { ...thing, create: async () => ({ PhysicalResourceId: 'p', Data: { D: 'd'.repeat(room + 1) } }) };
+    const overHandler = customResourceHandler<Props>({ name: 'thing', resources: { 'Custom::Thing': over } });
+    await expect(asyncLogged(() => overHandler.onEvent(event()))).resolves.toMatchObject({ error: expect.objectContaining({ message: expect.stringMatching(/would be 4097 bytes/) }) });
+  });
+
+  test('isComplete: complete at once without a callback; with one, the merged Data is size-checked', async () => {
+    const plain = customResourceHandler<Props>({ name: 'thing', resources: { 'Custom::Thing': thing } });
+    const request = { ...event(), PhysicalResourceId: 'p', Data: { FromOnEvent: 'o'.repeat(3000) } } as IsCompleteRequest<Props>;
+    await expect(plain.isComplete(request)).resolves.toEqual({ IsComplete: true });
+    const waiting = customResourceHandler<Props>({
+      name: 'thing',
+      resources: { 'Custom::Thing': { ...thing, isComplete: async () => ({ IsComplete: true, Data: { FromIsComplete: 'c'.repeat(2000) } }) } },
+    });
+    const { error, lines } = await asyncLogged(() => waiting.isComplete(request));
+    expect((error as Error).message).toMatch(/over the 4096 bytes CloudFormation accepts; its largest attributes are FromOnEvent \(3\d{3} bytes\), FromIsComplete/);
+    expect(lines.map((l) => JSON.parse(l))).toContainEqual(expect.objectContaining({ level: 'error', message: 'request failed', entryPoint: 'isComplete' }));
+  });
+
+  test('request rules run before the callbacks: a rule may answer, refuse or let the request through', async () => {
+    const seen: string[] = [];
+    const handler = customResourceHandler<Props>({
+      name: 'thing',
+      resources: { 'Custom::Thing': thing },
+      rules: [
+        (e) => {
+          seen.push('owner');
+          if ((e.ResourceProperties as Props).Name === 'foreign') {
+            throw new InputError('name', 'belongs to another stack');
+          }
+          return undefined;
+        },
+        async (e): Promise<OnEventResponse | undefined> => {
+          seen.push('rollback');
+          return e.RequestType === 'Update' ? { PhysicalResourceId: e.PhysicalResourceId } : undefined;
+        },
+      ],
+    });
+    await expect(handler.onEvent(event())).resolves.toMatchObject({ PhysicalResourceId: 'thing-a' });
+    await expect(handler.onEvent(event({ RequestType: 'Update', PhysicalResourceId: 'old' }))).resolves.toEqual({ PhysicalResourceId: 'old' });
+    const refused = await asyncLogged(() => handler.onEvent(event({ ResourceProperties: { ServiceToken: 't', Name: 'foreign' } })));
+    expect((refused.error as Error).message).toBe('name: belongs to another stack');
+    expect(calls).toEqual(['create']);
+    expect(seen).toEqual(['owner', 'rollback', 'owner', 'rollback', 'owner']);
+  });
+
+  test.each([
+    ['server-certificate', serverHandler],
+    ['dms-certificate', dmsHandler],
+    ['private-ca', privateCaHandler],
+    ['lightsail-certificate', lightsailHandler],
+  ])('the %s handler writes the failure log', async (kind, module) => {
+    const onEvent = module.onEvent as (e: OnEventRequest<unknown>) => Promise<unknown>;
+    const { error, lines } = await asyncLogged(() => onEvent(event({ ResourceType: 'Custom::Unknown' })));
+    expect(error).toBeInstanceOf(Error);
+    const failures = lines.map((l) => JSON.parse(l)).filter((l) => l.level === 'error');
+    expect(failures).toEqual([expect.objectContaining({ message: 'request failed', handler: kind, entryPoint: 'onEvent', resourceType: 'Custom::Unknown' })]);
+    expect(failures[0].error).toMatch(/unexpected resource type Custom::Unknown/);
+  });
+});
+
+describe('service (the client factory)', () => {
+  const originalSleep = retryConfig.sleep;
+  beforeEach(() => {
+    retryConfig.sleep = async () => undefined;
+  });
+  afterEach(() => {
+    retryConfig.sleep = originalSleep;
+  });
+  const named = (name: string) => Object.assign(new Error(`${name} happened`), { name });
+
+  class FakeClient {
+    constructor(public readonly region: string | undefined) {}
+  }
+
+  test('loads the SDK once, on the first call, and keeps one client per region', async () => {
+    let loads = 0;
+    const made: FakeClient[] = [];
+    const fake = service({
+      load: async () => {
+        loads++;
+        return { FakeClient };
+      },
+      client: (sdk, region) => {
+        const client = new sdk.FakeClient(region);
+        made.push(client);
+        return client;
+      },
+    });
+    expect(loads).toBe(0);
+    const first = await fake.call('op', async ({ client }) => client);
+    const again = await fake.call('op', async ({ client }) => client);
+    const east = await fake.call('op', async ({ client }) => client, { region: 'us-east-1' });
+    expect(first).toBe(again);
+    expect(east.region).toBe('us-east-1');
+    expect(loads).toBe(1);
+    expect(made).toHaveLength(2);
+    expect((await fake.api('us-east-1')).client).toBe(east);
+  });
+
+  test('a failed load is tried again on the next call', async () => {
+    let loads = 0;
+    const fake = service({
+      load: async () => {
+        if (++loads === 1) {
+          throw named('ECONNRESET');
+        }
+        return { FakeClient };
+      },
+      client: (sdk) => new sdk.FakeClient(undefined),
+    });
+    await expect(fake.call('op', async () => 'x')).rejects.toThrow(/ECONNRESET/);
+    await expect(fake.call('op', async () => 'x')).resolves.toBe('x');
+  });
+
+  test('retries throttling, transient faults and the service\'s own retryOn names; nothing else', async () => {
+    const fake = service({ load: async () => ({ FakeClient }), client: (sdk) => new sdk.FakeClient(undefined), retryOn: ['ServiceFailureException'] });
+    for (const name of ['ThrottlingException', 'ServiceUnavailable', 'ServiceFailureException']) {
+      let attempts = 0;
+      const out = await asyncLogged(() => fake.call('op', async () => {
+        if (++attempts < 3) {
+          throw named(name);
+        }
+        return attempts;
+      }));
+      expect(out.result).toBe(3);
+    }
+    let attempts = 0;
+    const denied = await asyncLogged(() => fake.call('op', async () => {
+      attempts++;
+      throw named('AccessDeniedException');
+    }));
+    expect(errorName(denied.error)).toBe('AccessDeniedException');
+    expect(attempts).toBe(1);
+  });
+
+  test('a call may retry further names and bound its attempts', async () => {
+    const fake = service({ load: async () => ({ FakeClient }), client: (sdk) => new sdk.FakeClient(undefined) });
+    let attempts = 0;
+    const out = await asyncLogged(() => fake.call('op', async () => {
+      attempts++;
+      throw named('RequestFailedException');
+    }, { retryOn: ['RequestFailedException'], maxAttempts: 2 }));
+    expect(errorName(out.error)).toBe('RequestFailedException');
+    expect(attempts).toBe(2);
+    expect(isRetryable(named('RequestFailedException'))).toBe(false);
+    expect(isRetryable(named('RequestFailedException'), ['RequestFailedException'])).toBe(true);
+    expect(isRetryable(named('Throttling'))).toBe(true);
   });
 });
