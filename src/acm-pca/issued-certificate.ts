@@ -13,7 +13,6 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import * as acmpca from 'aws-cdk-lib/aws-acmpca';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, Dependable, IConstruct, IDependable } from 'constructs';
@@ -23,6 +22,7 @@ import {
   emailProblem,
   ipAddressProblem,
   ISSUED_CERTIFICATE_RESOURCE_TYPE,
+  IssuedCertificateResourceAttributes,
   IssuedCertificateResourceProperties,
   IssuedCertificateSubject,
   IssuedKeyAlgorithmName,
@@ -35,8 +35,9 @@ import { ExpiryNotificationOptions } from '../expiry/expiry-notifications';
 import { ExpiryNotices } from '../expiry/notices';
 import { CertificatePem, PrivateKey } from '../material/certificate-material';
 import { CertificateInputError } from '../private/errors';
-import { HandlerResource } from '../private/handler-resource';
-import { HandlerProvider } from '../private/provider';
+import { addToSharedStatement } from '../private/grants';
+import { HandlerResource, handlerProvider, statefulRemovalPolicy } from '../private/handler-resource';
+import type { HandlerProvider } from '../private/provider';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -473,11 +474,7 @@ export class IssuedCertificate extends Resource implements IIssuedCertificate {
     this.certificateAuthority = props.certificateAuthority;
     const subject = this.validateSubject(props);
     const validity = validityOf(this, props, props.certificateAuthority);
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
-    if (removalPolicy === RemovalPolicy.SNAPSHOT) {
-      throw new CertificateInputError('removalPolicy', 'SNAPSHOT does not apply to a certificate; use DESTROY or RETAIN', this);
-    }
-    const retain = removalPolicy === RemovalPolicy.RETAIN || removalPolicy === RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
+    const removalPolicy = statefulRemovalPolicy(this, props.removalPolicy);
     const template = props.template ?? CertificateTemplate.END_ENTITY;
     const keyAlgorithm = props.keyAlgorithm ?? IssuedKeyAlgorithm.RSA_2048;
     const caArn = props.certificateAuthority.certificateAuthorityArn;
@@ -486,7 +483,7 @@ export class IssuedCertificate extends Resource implements IIssuedCertificate {
     const ownedSecret = new secretsmanager.Secret(this, 'Secret', {
       description: `Private key, certificate and chain of ${this.node.path} (cdk-certificates)`,
       encryptionKey: props.secretEncryptionKey,
-      removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      removalPolicy: removalPolicy.removalPolicy,
     });
     const cfnSecret = ownedSecret.node.defaultChild as CfnResource;
     cfnSecret.addPropertyDeletionOverride('GenerateSecretString');
@@ -499,7 +496,7 @@ export class IssuedCertificate extends Resource implements IIssuedCertificate {
     Validations.of(cfnSecret).acknowledge(rotation);
     cfnSecret.addMetadata('cdk_nag', { rules_to_suppress: [rotation] });
 
-    const provider = HandlerProvider.getOrCreate(this, {
+    const provider = handlerProvider(this, {
       handlerName: 'private-ca-issued-certificate',
       description: 'cdk-certificates: issues ACM Private CA certificates with keys generated in Lambda',
       // Key generation (RSA 4096) and the wait for issuance (at most 3 minutes) fit easily.
@@ -523,26 +520,24 @@ export class IssuedCertificate extends Resource implements IIssuedCertificate {
       SecretArn: ownedSecret.secretArn,
       RevocationReason: (props.revocationReason ?? RevocationReason.SUPERSEDED).value,
       RevokeOnDelete: props.revokeOnDelete === false ? 'false' : 'true',
-      RemovalPolicy: retain ? 'retain' : 'destroy',
+      RemovalPolicy: removalPolicy.handler,
     };
-    const resource = new HandlerResource(this, 'Resource', {
-      serviceToken: provider.serviceToken,
+    const resource = new HandlerResource<IssuedCertificateResourceProperties, IssuedCertificateResourceAttributes>(this, 'Resource', {
+      provider,
       resourceType: ISSUED_CERTIFICATE_RESOURCE_TYPE,
       properties,
-      removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      removalPolicy,
       renderProperties: () => ({ NotifyDaysBefore: this.expiryNotices.handlerProperty() }),
     });
-    // The role's policy must exist before the handler runs (and outlive it on delete).
-    resource.node.addDependency(provider.role);
     dependOnIssuance(resource, props.certificateAuthority);
 
-    this.certificateArn = resource.getAttString('CertificateArn');
-    this.serialNumber = resource.getAttString('SerialNumber');
-    this.notBefore = resource.getAttString('NotBefore');
-    this.notAfter = resource.getAttString('NotAfter');
+    this.certificateArn = resource.attr('CertificateArn');
+    this.serialNumber = resource.attr('SerialNumber');
+    this.notBefore = resource.attr('NotBefore');
+    this.notAfter = resource.attr('NotAfter');
     // The same secret, referenced through the custom resource: readers wait for the certificate.
     this.secret = secretsmanager.Secret.fromSecretAttributes(this, 'IssuedSecret', {
-      secretCompleteArn: resource.getAttString('SecretArn'),
+      secretCompleteArn: resource.attr('SecretArn'),
       encryptionKey: props.secretEncryptionKey,
     });
     this.certificatePem = CertificatePem.fromSecret(this.secret, SECRET_FIELDS.certificate);
@@ -551,7 +546,7 @@ export class IssuedCertificate extends Resource implements IIssuedCertificate {
     this.expiryNotices.bind({
       kind: 'certificate issued by ACM Private CA',
       certificate: this.certificateArn,
-      attribute: name => resource.getAttString(name),
+      attribute: name => resource.dynamicAttr(name),
     });
   }
 
@@ -612,25 +607,18 @@ export class IssuedCertificate extends Resource implements IIssuedCertificate {
     const principal = provider.grantPrincipal;
     // The CA alone: the handler may issue only with the templates asked for, and read and revoke
     // only at the CAs that issued.
-    grantShared(principal, `issue ${templateArn}`, caArn, () => new iam.PolicyStatement({
-      actions: ['acm-pca:IssueCertificate'],
-      conditions: { StringEquals: { 'acm-pca:TemplateArn': templateArn } },
-    }));
-    grantShared(principal, 'ca', caArn, () => new iam.PolicyStatement({
-      actions: ['acm-pca:DescribeCertificateAuthority', 'acm-pca:GetCertificate', 'acm-pca:RevokeCertificate'],
-    }));
+    const share = { maxResources: RESOURCES_PER_STATEMENT };
+    addToSharedStatement(principal, ['acm-pca:IssueCertificate'], [caArn], undefined,
+      { ...share, conditions: { StringEquals: { 'acm-pca:TemplateArn': templateArn } } });
+    addToSharedStatement(principal, ['acm-pca:DescribeCertificateAuthority', 'acm-pca:GetCertificate', 'acm-pca:RevokeCertificate'], [caArn], undefined, share);
     // This certificate's secret alone: read what an interrupted attempt left, write the result.
-    grantShared(principal, 'secret', secret.secretArn, () => new iam.PolicyStatement({
-      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
-    }));
+    addToSharedStatement(principal, ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'], [secret.secretArn], undefined, share);
     if (key) {
       // In the role's policy (a key's default policy lets IAM grant it), usable through Secrets
       // Manager only. IKey.grant with a ViaServicePrincipal adds nothing for an imported key.
       const viaService = `secretsmanager.${Stack.of(this).region}.amazonaws.com`;
-      grantShared(principal, `kms ${viaService}`, key.keyArn, () => new iam.PolicyStatement({
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        conditions: { StringEquals: { 'kms:ViaService': viaService } },
-      }));
+      addToSharedStatement(principal, ['kms:Decrypt', 'kms:GenerateDataKey'], [key.keyArn], undefined,
+        { ...share, conditions: { StringEquals: { 'kms:ViaService': viaService } } });
     }
   }
 }
@@ -641,33 +629,6 @@ export class IssuedCertificate extends Resource implements IIssuedCertificate {
  * well under that: ten ARNs keep hundreds of certificates within IAM's limits.
  */
 const RESOURCES_PER_STATEMENT = 10;
-
-const sharedStatements = new WeakMap<iam.IPrincipal, Map<string, iam.PolicyStatement[]>>();
-
-/**
- * Adds `resource` to the principal's statements for `purpose`: one statement per purpose (and per
- * ten resources) for the whole stack, instead of one per certificate. A resource already granted
- * is not added again.
- */
-function grantShared(principal: iam.IPrincipal, purpose: string, resource: string, create: () => iam.PolicyStatement): void {
-  let byPurpose = sharedStatements.get(principal);
-  if (!byPurpose) {
-    byPurpose = new Map();
-    sharedStatements.set(principal, byPurpose);
-  }
-  const statements = byPurpose.get(purpose) ?? [];
-  byPurpose.set(purpose, statements);
-  if (statements.some((s) => s.resources.includes(resource))) {
-    return;
-  }
-  let statement = statements[statements.length - 1];
-  if (!statement || statement.resources.length >= RESOURCES_PER_STATEMENT) {
-    statement = create();
-    statements.push(statement);
-    principal.addToPrincipalPolicy(statement);
-  }
-  statement.addResources(resource);
-}
 
 /**
  * Makes `resource` wait for what the CA needs deployed before it issues, unless the CA's ARN, which

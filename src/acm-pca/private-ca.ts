@@ -44,17 +44,20 @@ import {
   PRIVATE_CA_POLICY_RESOURCE_TYPE,
   PRIVATE_CA_RESOURCE_TYPE,
   PrivateCaExpiryNoticesResourceProperties,
+  PrivateCaResourceAttributes,
   PrivateCaResourceProperties,
   PrivateCaPolicyResourceProperties,
   PRIVATE_CA_SUBJECT,
+  PRIVATE_CA_TAG_RULES,
 } from '../contract/private-ca';
 import { validityDaysProblem } from '../contract/validity';
 import { ExpiryNotificationOptions } from '../expiry/expiry-notifications';
 import { ExpiryNotices, notAfterAtSynth } from '../expiry/notices';
 import { CertificatePem } from '../material/certificate-material';
 import { CertificateInputError, checkWhenKnown } from '../private/errors';
-import { HandlerResource } from '../private/handler-resource';
-import { HandlerProvider } from '../private/provider';
+import { grantStatement } from '../private/grants';
+import { HandlerResource, handlerProvider, StatefulRemovalPolicy, statefulRemovalPolicy, validateTags } from '../private/handler-resource';
+import type { HandlerProvider } from '../private/provider';
 import { checkCertificateAtSynth, checkChainAtSynth } from '../private/synth-checks';
 
 const DAY_SECONDS = 24 * 60 * 60;
@@ -518,7 +521,7 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
   /** The CA certificate as its source: the certificate resource's attribute, or what the user supplied. */
   private readonly certificateSource?: CertificatePem;
   private readonly chainText?: string;
-  private readonly removalPolicy: RemovalPolicy;
+  private readonly removalPolicy: StatefulRemovalPolicy;
   private policyDocument?: iam.PolicyDocument;
   private policyResource?: HandlerResource<PrivateCaPolicyResourceProperties>;
   /** What the expiry notices' handler parses for notAfter; undefined without a certificate. */
@@ -534,8 +537,7 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
     this.keyAlgorithm = props.keyAlgorithm ?? KeyAlgorithm.RSA_2048;
     this.signingAlgorithm = props.signingAlgorithm ?? this.keyAlgorithm.defaultSigningAlgorithm;
     this.usageMode = props.usageMode ?? CaUsageMode.GENERAL_PURPOSE;
-    this.removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
-    const retain = this.removalPolicy === RemovalPolicy.RETAIN || this.removalPolicy === RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
+    this.removalPolicy = statefulRemovalPolicy(this, props.removalPolicy);
     const windowDays = props.permanentDeletionTimeInDays ?? PERMANENT_DELETION_DEFAULT_DAYS;
 
     const suppliedDays = this.validateBasics(props, windowDays);
@@ -588,6 +590,7 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
     // The lifecycle resource below deletes the CA (disable, then delete with the chosen window):
     // CloudFormation itself must never delete it, on stack deletion or replacement.
     cfnCa.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    validateTags(this, cfnCa.tags, PRIVATE_CA_TAG_RULES);
     this.cfnCertificateAuthority = cfnCa;
     this.csr = cfnCa.attrCertificateSigningRequest;
 
@@ -595,15 +598,14 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
     const lifecycleProps: PrivateCaResourceProperties = {
       CertificateAuthorityArn: cfnCa.attrArn,
       PermanentDeletionTimeInDays: String(windowDays),
-      RemovalPolicy: retain ? 'retain' : 'destroy',
+      RemovalPolicy: this.removalPolicy.handler,
     };
-    const lifecycle = new HandlerResource(this, 'Lifecycle', {
-      serviceToken: provider.serviceToken,
+    const lifecycle = new HandlerResource<PrivateCaResourceProperties, PrivateCaResourceAttributes>(this, 'Lifecycle', {
+      provider,
       resourceType: PRIVATE_CA_RESOURCE_TYPE,
       properties: lifecycleProps,
       removalPolicy: this.removalPolicy,
     });
-    lifecycle.node.addDependency(provider.role);
     // Its physical ID is the CA ARN: what depends on it is removed before the CA is deleted.
     const lifecycleArn = lifecycle.ref;
 
@@ -643,7 +645,7 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
         certificateChain: chain,
         status: props.enabled === false ? 'DISABLED' : 'ACTIVE',
       });
-      activation.applyRemovalPolicy(retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
+      activation.applyRemovalPolicy(this.removalPolicy.removalPolicy);
       this.activation = activation;
       // A user's certificate keeps its own source (a secret stays a secret, not its dynamic reference text).
       this.certificateSource = props.certificate ?? CertificatePem.fromString(certificate);
@@ -673,7 +675,7 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
         actions: ['IssueCertificate', 'GetCertificate', 'ListPermissions'],
         sourceAccount: Stack.of(this).account,
       });
-      permission.applyRemovalPolicy(retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
+      permission.applyRemovalPolicy(this.removalPolicy.removalPolicy);
     }
     if (props.auditReports) {
       if (!this.activated) {
@@ -721,16 +723,14 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
       const properties: PrivateCaPolicyResourceProperties = {
         CertificateAuthorityArn: this.certificateAuthorityArn,
         Policy: Lazy.string({ produce: () => Stack.of(this).toJsonString(document.toJSON()) }),
-        RemovalPolicy: this.removalPolicy === RemovalPolicy.RETAIN || this.removalPolicy === RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
-          ? 'retain' : 'destroy',
+        RemovalPolicy: this.removalPolicy.handler,
       };
       this.policyResource = new HandlerResource(this, 'Policy', {
-        serviceToken: provider.serviceToken,
+        provider,
         resourceType: PRIVATE_CA_POLICY_RESOURCE_TYPE,
         properties,
         removalPolicy: this.removalPolicy,
       });
-      this.policyResource.node.addDependency(provider.role);
       this.node.addValidation({ validate: () => document.validateForResourcePolicy() });
     }
     this.policyDocument.addStatements(statement.hasResource ? statement : statement.copy({ resources: [this.certificateAuthorityArn] }));
@@ -789,7 +789,7 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
           if (!resource) {
             resource = this.expiryNoticesResource(certificate, notices);
           }
-          return resource.getAttString(name);
+          return resource.dynamicAttr(name);
         },
       });
       this.expiryNotices = notices;
@@ -817,8 +817,8 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
 
   private expiryNoticesResource(certificate: string, notices: ExpiryNotices): HandlerResource<PrivateCaExpiryNoticesResourceProperties> {
     const provider = this.provider();
-    const resource = new HandlerResource<PrivateCaExpiryNoticesResourceProperties>(this, 'ExpiryNoticeTimes', {
-      serviceToken: provider.serviceToken,
+    return new HandlerResource<PrivateCaExpiryNoticesResourceProperties>(this, 'ExpiryNoticeTimes', {
+      provider,
       resourceType: PRIVATE_CA_EXPIRY_NOTICES_RESOURCE_TYPE,
       properties: {
         CertificateAuthorityArn: this.certificateAuthorityArn,
@@ -826,8 +826,6 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
       },
       renderProperties: () => ({ NotifyDaysBefore: notices.handlerProperty() }),
     });
-    resource.node.addDependency(provider.role);
-    return resource;
   }
 
   private assertCanIssue(method: string): void {
@@ -838,14 +836,14 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
   }
 
   private provider(): HandlerProvider {
-    const provider = HandlerProvider.getOrCreate(this, {
+    const provider = handlerProvider(this, {
       handlerName: 'private-ca',
       description: 'cdk-certificates: ACM Private CA deletion with a restoration window, and resource policies',
       timeout: Duration.minutes(10),
     });
     // Any CA of the stack's account and Region: a replaced CA is deleted after the role's policy
     // has moved on to the new one, so an exact ARN would lock the handler out of the old CA.
-    provider.addToRolePolicy(new iam.PolicyStatement({
+    grantStatement(provider, new iam.PolicyStatement({
       actions: [
         'acm-pca:DescribeCertificateAuthority',
         'acm-pca:UpdateCertificateAuthority',

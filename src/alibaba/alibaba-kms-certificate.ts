@@ -15,22 +15,23 @@ import { Construct } from 'constructs';
 import { CertificateTemplate, IIssuingCertificateAuthority } from '../acm-pca/issued-certificate';
 import {
   ALIBABA_KMS_CERTIFICATE_RESOURCE_TYPE,
+  ALIBABA_SUBJECT,
+  ALIBABA_TAG_RULES,
   AlibabaKeySpecName,
+  AlibabaKmsCertificateResourceAttributes,
   AlibabaKmsCertificateResourceProperties,
   AlibabaSubjectProps,
   certificateIdProblem,
   parseEndpoint,
   regionIdProblem,
-  ALIBABA_SUBJECT,
   subjectAlternativeNamesProblem,
-  tagsProblem,
 } from '../contract/alibaba-kms-certificate';
 import { validityDaysProblem } from '../contract/validity';
 import { CertificatePem } from '../material/certificate-material';
 import { CertificateInputError, checkWhenKnown, importedAttribute } from '../private/errors';
-import { grantSecretValueRead } from '../private/grants';
-import { HandlerResource } from '../private/handler-resource';
-import { HandlerProvider } from '../private/provider';
+import { grantSecretValueRead, grantStatement } from '../private/grants';
+import { HandlerResource, handlerProvider, statefulRemovalPolicy } from '../private/handler-resource';
+import type { HandlerProvider } from '../private/provider';
 import { checkCertificateAtSynth, checkChainAtSynth } from '../private/synth-checks';
 
 /** What each mode adds to the properties every certificate has. */
@@ -330,17 +331,13 @@ export class AlibabaKmsCertificate extends AlibabaKmsCertificateBase implements 
     const upload = props.certificateId !== undefined || props.certificate !== undefined;
     this.validateCommon(props, upload);
     const endpoint = this.endpointOf(props.endpoint);
-    const removalPolicy = props.removalPolicy ?? (upload ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
-    if (removalPolicy === RemovalPolicy.SNAPSHOT) {
-      throw new CertificateInputError('removalPolicy', 'SNAPSHOT does not apply to a certificate; use DESTROY or RETAIN', this);
-    }
-    const retain = removalPolicy === RemovalPolicy.RETAIN || removalPolicy === RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
-    if (props.deactivateOnDelete && retain) {
+    const removalPolicy = statefulRemovalPolicy(this, props.removalPolicy, upload ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
+    if (props.deactivateOnDelete && removalPolicy.handler === 'retain') {
       throw new CertificateInputError('deactivateOnDelete',
         'has no effect with removalPolicy RETAIN (CloudFormation then never asks the handler to delete); use removalPolicy DESTROY with it, or drop it', this);
     }
 
-    const provider = HandlerProvider.getOrCreate(this, {
+    const provider = handlerProvider(this, {
       handlerName: 'alibaba-kms-certificate',
       description: 'cdk-certificates: Alibaba Cloud KMS certificates (CreateCertificate, ACM Private CA signing, UploadCertificate)',
       isComplete: true,
@@ -355,39 +352,32 @@ export class AlibabaKmsCertificate extends AlibabaKmsCertificateBase implements 
     grantSecretValueRead(props.credentials, provider.grantPrincipal);
 
     this.tags = new TagManager(TagType.KEY_VALUE, ALIBABA_KMS_CERTIFICATE_RESOURCE_TYPE);
-    this.node.addValidation({
-      validate: () => {
-        const problem = tagsProblem(this.tags.renderTags() ?? []);
-        return problem ? [new CertificateInputError('tags', problem).message] : [];
-      },
-    });
 
     const common = {
       RegionId: props.regionId,
       Endpoint: endpoint?.host,
       Protocol: endpoint?.protocol ?? 'https',
       CredentialsSecretArn: props.credentials.secretArn,
-      RemovalPolicy: retain ? 'retain' : 'destroy',
+      RemovalPolicy: removalPolicy.handler,
       DeactivateOnDelete: props.deactivateOnDelete ? 'true' : 'false',
     } as const;
     const properties: AlibabaKmsCertificateResourceProperties = upload
       ? { ...common, ...this.uploadProperties(props, provider) }
       : { ...common, ...this.createProperties(props, provider) };
 
-    const resource = new HandlerResource(this, 'Resource', {
-      serviceToken: provider.serviceToken,
+    const resource = new HandlerResource<AlibabaKmsCertificateResourceProperties, AlibabaKmsCertificateResourceAttributes>(this, 'Resource', {
+      provider,
       resourceType: ALIBABA_KMS_CERTIFICATE_RESOURCE_TYPE,
       properties,
-      removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      removalPolicy,
       tags: this.tags,
+      tagRules: ALIBABA_TAG_RULES,
     });
-    // The role's policy must exist before the handler runs (and outlive it on delete).
-    resource.node.addDependency(provider.role);
 
-    this.certificateId = resource.getAttString('CertificateId');
-    this.certificateArn = resource.getAttString('Arn');
-    this.serialNumber = resource.getAttString('SerialNumber');
-    this.notAfter = resource.getAttString('NotAfter');
+    this.certificateId = resource.attr('CertificateId');
+    this.certificateArn = resource.attr('Arn');
+    this.serialNumber = resource.attr('SerialNumber');
+    this.notAfter = resource.attr('NotAfter');
   }
 
   private validateCommon(props: AlibabaKmsCertificateProps, upload: boolean): void {
@@ -536,12 +526,12 @@ export class AlibabaKmsCertificate extends AlibabaKmsCertificateBase implements 
 
   /** The CA alone: issue only with this template; read the certificates and the CA's key type. */
   private grantIssue(provider: HandlerProvider, caArn: string, templateArn: string): void {
-    provider.addToRolePolicy(new iam.PolicyStatement({
+    grantStatement(provider, new iam.PolicyStatement({
       actions: ['acm-pca:IssueCertificate'],
       resources: [caArn],
       conditions: { StringEquals: { 'acm-pca:TemplateArn': templateArn } },
     }));
-    provider.addToRolePolicy(new iam.PolicyStatement({
+    grantStatement(provider, new iam.PolicyStatement({
       actions: ['acm-pca:DescribeCertificateAuthority', 'acm-pca:GetCertificate'],
       resources: [caArn],
     }));

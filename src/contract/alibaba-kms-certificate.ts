@@ -4,6 +4,7 @@
  * tokens. No CDK import: the handler imports this file too.
  */
 import type { MaterialSource } from './material-source';
+import { KeyValueTag, tagProblems, TagRules } from './tags';
 import { X500Subject, x500Subject } from './x500';
 
 /** The custom resource type. */
@@ -182,22 +183,17 @@ export function certificateIdProblem(certificateId: string): string | undefined 
   return undefined;
 }
 
-/** The rule a tag set breaks (count, key prefix, lengths), or undefined. */
-export function tagsProblem(tags: ReadonlyArray<{ readonly Key: string; readonly Value: string }>): string | undefined {
-  if (tags.length > MAX_TAGS) {
-    return `KMS allows at most ${MAX_TAGS} tags on a certificate, got ${tags.length} (${tags.map((t) => t.Key).join(', ')}); `
-      + `remove some, or keep stack-wide tags off it with Tags.of(scope).add(key, value, { excludeResourceTypes: ['${ALIBABA_KMS_CERTIFICATE_RESOURCE_TYPE}'] })`;
-  }
-  for (const { Key: key, Value: value } of tags) {
-    if (key.length < 1 || key.length > TAG_KEY_MAX_LENGTH) {
-      return `tag key '${key}' must be 1 to ${TAG_KEY_MAX_LENGTH} characters`;
-    }
-    if (/^(aliyun|acs:)/i.test(key)) {
-      return `tag key '${key}' may not start with 'aliyun' or 'acs:' (reserved by Alibaba Cloud)`;
-    }
-    if (value.length > TAG_VALUE_MAX_LENGTH) {
-      return `the value of tag '${key}' must be at most ${TAG_VALUE_MAX_LENGTH} characters, got ${value.length}`;
-    }
-  }
-  return undefined;
+/** KMS's tag rules (CreateCertificate, TagResource): ten tags, keys and values up to 128 characters. */
+export const ALIBABA_TAG_RULES: TagRules = {
+  service: 'KMS',
+  resourceType: ALIBABA_KMS_CERTIFICATE_RESOURCE_TYPE,
+  maxTags: MAX_TAGS,
+  keyMaxLength: TAG_KEY_MAX_LENGTH,
+  valueMaxLength: TAG_VALUE_MAX_LENGTH,
+  reserved: { pattern: /^(aliyun|acs:)/i, text: "may not start with 'aliyun' or 'acs:' (reserved by Alibaba Cloud)", valuesToo: false },
+};
+
+/** The first rule a tag set breaks (count, key prefix, lengths), or undefined. */
+export function tagsProblem(tags: readonly KeyValueTag[]): string | undefined {
+  return tagProblems(ALIBABA_TAG_RULES, tags)[0];
 }

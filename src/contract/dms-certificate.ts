@@ -1,4 +1,5 @@
 import type { MaterialSource } from './material-source';
+import { tagProblem, TagRules } from './tags';
 import {
   CertificateCheckError,
   CertificateSummary,
@@ -89,30 +90,23 @@ export function dmsCertificateIdentifierProblem(identifier: string): string | un
 }
 
 /** DMS's tag rules (AddTagsToResource, ImportCertificate). */
-const TAG_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+\-]*$/u;
 export const DMS_TAG_KEY_MAX_LENGTH = 128;
 export const DMS_TAG_VALUE_MAX_LENGTH = 256;
+export const DMS_TAG_RULES: TagRules = {
+  service: 'DMS',
+  resourceType: DMS_CERTIFICATE_RESOURCE_TYPE,
+  keyMaxLength: DMS_TAG_KEY_MAX_LENGTH,
+  valueMaxLength: DMS_TAG_VALUE_MAX_LENGTH,
+  characters: { pattern: /^[\p{L}\p{Z}\p{N}_.:/=+\-]*$/u, text: 'may hold only letters, digits, spaces and _ . : / = + -' },
+  reserved: { pattern: /^(aws|dms):/i, text: "must not begin with 'aws:' or 'dms:' (reserved by AWS)", valuesToo: true },
+};
 
 /**
  * Returns the rule a tag breaks, or undefined when DMS accepts it: key 1 to 128 characters, value
  * at most 256, neither starting with `aws:` or `dms:`, only letters, digits, spaces and `_.:/=+-`.
  */
 export function dmsTagProblem(key: string, value: string): string | undefined {
-  if (key.length < 1 || key.length > DMS_TAG_KEY_MAX_LENGTH) {
-    return `tag key '${key}' must be 1 to ${DMS_TAG_KEY_MAX_LENGTH} characters long, got ${key.length}`;
-  }
-  if (value.length > DMS_TAG_VALUE_MAX_LENGTH) {
-    return `the value of tag '${key}' must be at most ${DMS_TAG_VALUE_MAX_LENGTH} characters long, got ${value.length}`;
-  }
-  for (const [what, text] of [['key', key], ['value', value]] as const) {
-    if (/^(aws|dms):/i.test(text)) {
-      return `tag ${what} '${text}' must not begin with 'aws:' or 'dms:' (reserved by AWS)`;
-    }
-    if (!TAG_PATTERN.test(text)) {
-      return `tag ${what} '${text}' may hold only letters, digits, spaces and _ . : / = + -`;
-    }
-  }
-  return undefined;
+  return tagProblem(DMS_TAG_RULES, key, value);
 }
 
 /**

@@ -7,9 +7,19 @@
  * the certificate (returns its validation records without waiting), the wait for ISSUED (after
  * the DNS records exist), and the attachment to a Lightsail distribution.
  */
+import { AWS_TAG_CHARACTERS, TagRules } from './tags';
 
 /** The certificate: CreateCertificate, then its validation records as attributes. */
 export const LIGHTSAIL_CERTIFICATE_RESOURCE_TYPE = 'Custom::LightsailCertificate';
+
+/** Lightsail's tag rules (CreateCertificate, TagResource): keys up to 128, values up to 256 characters. */
+export const LIGHTSAIL_TAG_RULES: TagRules = {
+  service: 'Lightsail',
+  resourceType: LIGHTSAIL_CERTIFICATE_RESOURCE_TYPE,
+  keyMaxLength: 128,
+  valueMaxLength: 256,
+  characters: AWS_TAG_CHARACTERS,
+};
 /** The wait until the certificate is ISSUED, polled through `isComplete`. */
 export const LIGHTSAIL_VALIDATION_RESOURCE_TYPE = 'Custom::LightsailCertificateValidation';
 /** AttachCertificateToDistribution, DetachCertificateFromDistribution on delete. */

@@ -3,6 +3,7 @@
  * rules both check: the construct at synth, the handler at deploy for values that were tokens.
  * No CDK import: the handler imports this file too.
  */
+import { AWS_RESERVED_TAG_KEYS, AWS_TAG_CHARACTERS, TagRules } from './tags';
 import { ASN1_SUBJECT_ORDER, x500Subject } from './x500';
 
 /**
@@ -53,6 +54,18 @@ export interface PrivateCaExpiryNoticesResourceProperties {
 export const PRIVATE_CA_RESOURCE_TYPE = 'Custom::PrivateCa';
 export const PRIVATE_CA_POLICY_RESOURCE_TYPE = 'Custom::PrivateCaPolicy';
 export const PRIVATE_CA_EXPIRY_NOTICES_RESOURCE_TYPE = 'Custom::PrivateCaExpiryNotices';
+
+/** ACM Private CA's tag rules (CreateCertificateAuthority, TagCertificateAuthority): up to 50 tags per CA. */
+export const PRIVATE_CA_TAG_RULES: TagRules = {
+  service: 'ACM Private CA',
+  resource: 'a certificate authority',
+  resourceType: 'AWS::ACMPCA::CertificateAuthority',
+  maxTags: 50,
+  keyMaxLength: 128,
+  valueMaxLength: 256,
+  characters: AWS_TAG_CHARACTERS,
+  reserved: AWS_RESERVED_TAG_KEYS,
+};
 
 /** Suffix of the expiry notices resource's physical ID. */
 export const EXPIRY_NOTICES_PHYSICAL_ID_SUFFIX = '/expiry-notices';

@@ -1,7 +1,19 @@
 import type { MaterialSource } from './material-source';
+import { AWS_RESERVED_TAG_KEYS, AWS_TAG_CHARACTERS, TagRules } from './tags';
 
 /** The CloudFormation type of `ServerCertificate`'s custom resource. */
 export const SERVER_CERTIFICATE_RESOURCE_TYPE = 'Custom::ServerCertificate';
+
+/** IAM's tag rules (UploadServerCertificate, TagServerCertificate): 50 tags, keys 1-128, values 0-256 characters. */
+export const IAM_TAG_RULES: TagRules = {
+  service: 'IAM',
+  resourceType: SERVER_CERTIFICATE_RESOURCE_TYPE,
+  maxTags: 50,
+  keyMaxLength: 128,
+  valueMaxLength: 256,
+  characters: AWS_TAG_CHARACTERS,
+  reserved: AWS_RESERVED_TAG_KEYS,
+};
 
 /** `Custom::ServerCertificate` properties: the contract between the construct and its handler. */
 export interface ServerCertificateResourceProperties {

@@ -17,18 +17,20 @@ import {
   checkDmsCertificatePem,
   DMS_CERTIFICATE_IDENTIFIER_MAX_LENGTH,
   DMS_CERTIFICATE_RESOURCE_TYPE,
+  DMS_TAG_RULES,
+  DmsCertificateResourceAttributes,
   DmsCertificateResourceProperties,
   dmsCertificateIdentifierProblem,
-  dmsTagProblem,
 } from '../contract/dms-certificate';
 import { ExpiryNotificationOptions } from '../expiry/expiry-notifications';
 import { ExpiryNotices, notAfterAtSynth } from '../expiry/notices';
 import { CertificatePem } from '../material/certificate-material';
 import { CertificateWallet } from '../material/certificate-wallet';
 import { CertificateInputError, checkWhenKnown } from '../private/errors';
-import { HandlerResource } from '../private/handler-resource';
+import { grantStatement } from '../private/grants';
+import { HandlerResource, handlerProvider, statefulRemovalPolicy } from '../private/handler-resource';
 import { NAME_HASH_LENGTH, namePrefix } from '../private/names';
-import { HandlerProvider } from '../private/provider';
+import type { HandlerProvider } from '../private/provider';
 import { checkBundleAtSynth } from '../private/synth-checks';
 
 /**
@@ -186,7 +188,7 @@ export class DmsCertificate extends DmsCertificateBase implements ITaggable {
     // A bundle stops being entirely valid when its first certificate expires.
     this.expiryNotices = new ExpiryNotices(this, notAfterAtSynth(props.certificatePem?.pemText, 'certificatePem'));
 
-    const provider = HandlerProvider.getOrCreate(this, {
+    const provider = handlerProvider(this, {
       handlerName: 'dms-certificate',
       description: 'cdk-certificates: imports DMS certificates (ImportCertificate)',
       // The handler waits up to 10 minutes for endpoints to let go of a certificate it deletes.
@@ -202,40 +204,38 @@ export class DmsCertificate extends DmsCertificateBase implements ITaggable {
       : undefined;
 
     this.tags = new TagManager(TagType.KEY_VALUE, DMS_CERTIFICATE_RESOURCE_TYPE);
-    this.node.addValidation({ validate: () => this.tagProblems() });
 
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+    const removalPolicy = statefulRemovalPolicy(this, props.removalPolicy);
     const properties: DmsCertificateResourceProperties = {
       CertificateIdentifier: props.certificateIdentifier,
       NamePrefix: prefix,
       CertificatePem: props.certificatePem?._bind(this, provider.grantPrincipal),
       CertificateWallet: props.certificateWallet?._bind(this, provider.grantPrincipal),
       KmsKeyId: props.kmsKey?.keyArn,
-      RemovalPolicy: removalPolicy === RemovalPolicy.RETAIN || removalPolicy === RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE ? 'retain' : 'destroy',
+      RemovalPolicy: removalPolicy.handler,
     };
 
-    const resource = new HandlerResource(this, 'Resource', {
-      serviceToken: provider.serviceToken,
+    const resource = new HandlerResource<DmsCertificateResourceProperties, DmsCertificateResourceAttributes>(this, 'Resource', {
+      provider,
       resourceType: DMS_CERTIFICATE_RESOURCE_TYPE,
       properties,
       removalPolicy,
       tags: this.tags,
+      tagRules: DMS_TAG_RULES,
       renderProperties: () => ({ NotifyDaysBefore: this.expiryNotices.handlerProperty() }),
     });
-    // The role's policy must exist before the handler runs (and outlive it on delete).
-    resource.node.addDependency(provider.role);
 
-    this.certificateArn = resource.getAttString('CertificateArn');
-    this.certificateIdentifier = resource.getAttString('CertificateIdentifier');
-    this.validFromDate = resource.getAttString('ValidFromDate');
-    this.validToDate = resource.getAttString('ValidToDate');
-    this.signingAlgorithm = resource.getAttString('SigningAlgorithm');
-    this.keyLength = Token.asNumber(resource.getAtt('KeyLength'));
-    this.certificateOwner = resource.getAttString('CertificateOwner');
+    this.certificateArn = resource.attr('CertificateArn');
+    this.certificateIdentifier = resource.attr('CertificateIdentifier');
+    this.validFromDate = resource.attr('ValidFromDate');
+    this.validToDate = resource.attr('ValidToDate');
+    this.signingAlgorithm = resource.attr('SigningAlgorithm');
+    this.keyLength = resource.attrNumber('KeyLength');
+    this.certificateOwner = resource.attr('CertificateOwner');
     this.expiryNotices.bind({
       kind: 'DMS certificate',
       certificate: this.certificateArn,
-      attribute: name => resource.getAttString(name),
+      attribute: name => resource.dynamicAttr(name),
     });
   }
 
@@ -264,20 +264,6 @@ export class DmsCertificate extends DmsCertificateBase implements ITaggable {
     }
   }
 
-  private tagProblems(): string[] {
-    const problems: string[] = [];
-    for (const tag of (this.tags.renderTags() ?? []) as Array<{ Key: string; Value: string }>) {
-      if (Token.isUnresolved(tag.Key) || Token.isUnresolved(tag.Value)) {
-        continue;
-      }
-      const problem = dmsTagProblem(tag.Key, tag.Value);
-      if (problem) {
-        problems.push(`tags: ${problem}`);
-      }
-    }
-    return problems;
-  }
-
   /**
    * The DMS actions the handler calls. DMS certificate ARNs end in an ID DMS chooses
    * (`cert:<random>`), not the identifier, so `cert:*` in this account and region is the narrowest
@@ -287,7 +273,7 @@ export class DmsCertificate extends DmsCertificateBase implements ITaggable {
    */
   private grantDms(provider: HandlerProvider): void {
     const stack = Stack.of(this);
-    provider.addToRolePolicy(new iam.PolicyStatement({
+    grantStatement(provider, new iam.PolicyStatement({
       actions: [
         'dms:ImportCertificate',
         'dms:DeleteCertificate',
@@ -297,7 +283,7 @@ export class DmsCertificate extends DmsCertificateBase implements ITaggable {
       ],
       resources: [stack.formatArn({ service: 'dms', resource: 'cert', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
     }));
-    provider.addToRolePolicy(new iam.PolicyStatement({
+    grantStatement(provider, new iam.PolicyStatement({
       // DescribeEndpoints only to name the endpoints that still use a certificate being deleted.
       actions: ['dms:DescribeCertificates', 'dms:DescribeEndpoints'],
       resources: ['*'],
@@ -313,7 +299,7 @@ export class DmsCertificate extends DmsCertificateBase implements ITaggable {
    */
   private grantKmsKey(provider: HandlerProvider, key: kms.IKey): void {
     const stack = Stack.of(this);
-    provider.addToRolePolicy(new iam.PolicyStatement({
+    grantStatement(provider, new iam.PolicyStatement({
       actions: ['kms:DescribeKey', 'kms:CreateGrant', 'kms:Encrypt', 'kms:ReEncrypt*'],
       resources: [key.keyArn],
       conditions: {

@@ -17,8 +17,10 @@ import {
   CERTIFICATE_BODY_MAX_LENGTH,
   CERTIFICATE_CHAIN_MAX_LENGTH,
   CLOUDFRONT_PATH_PREFIX,
+  IAM_TAG_RULES,
   SERVER_CERTIFICATE_NAME_MAX_LENGTH,
   SERVER_CERTIFICATE_RESOURCE_TYPE,
+  ServerCertificateResourceAttributes,
   ServerCertificateResourceProperties,
   serverCertificateNameProblem,
   serverCertificatePathProblem,
@@ -28,9 +30,9 @@ import { ExpiryNotices, notAfterAtSynth } from '../expiry/notices';
 import { CertificatePem, PrivateKey } from '../material/certificate-material';
 import { CertificateInputError, checkWhenKnown, importedAttribute } from '../private/errors';
 import { addToSharedStatement } from '../private/grants';
-import { HandlerResource } from '../private/handler-resource';
+import { HandlerResource, handlerProvider, statefulRemovalPolicy } from '../private/handler-resource';
 import { NAME_HASH_LENGTH, namePrefix, stackNamePrefix } from '../private/names';
-import { HandlerProvider } from '../private/provider';
+import type { HandlerProvider } from '../private/provider';
 import { checkCertificateAtSynth, checkChainAtSynth } from '../private/synth-checks';
 
 /**
@@ -303,7 +305,7 @@ export class ServerCertificate extends ServerCertificateBase implements ITaggabl
     this.validate(props, path, forCloudFront);
     this.expiryNotices = new ExpiryNotices(this, notAfterAtSynth(props.certificateBody.pemText, 'certificateBody'));
 
-    const provider = HandlerProvider.getOrCreate(this, {
+    const provider = handlerProvider(this, {
       handlerName: 'server-certificate',
       description: 'cdk-certificates: uploads IAM server certificates (UploadServerCertificate)',
       // The handler retries DeleteConflict (still attached to a load balancer) for 10 minutes.
@@ -316,7 +318,7 @@ export class ServerCertificate extends ServerCertificateBase implements ITaggabl
     this.grantIam(provider, props.serverCertificateName ?? `${stackNamePrefix(this)}-`);
 
     this.tags = new TagManager(TagType.KEY_VALUE, SERVER_CERTIFICATE_RESOURCE_TYPE);
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+    const removalPolicy = statefulRemovalPolicy(this, props.removalPolicy);
     const properties: ServerCertificateResourceProperties = {
       CertificateBody: props.certificateBody._bind(this, provider.grantPrincipal),
       PrivateKey: props.privateKey._bind(this, provider.grantPrincipal),
@@ -325,27 +327,30 @@ export class ServerCertificate extends ServerCertificateBase implements ITaggabl
       NamePrefix: prefix,
       Path: path,
       ForCloudFront: forCloudFront ? 'true' : 'false',
-      RemovalPolicy: removalPolicy === RemovalPolicy.RETAIN || removalPolicy === RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE ? 'retain' : 'destroy',
+      RemovalPolicy: removalPolicy.handler,
     };
 
-    const resource = new HandlerResource(this, 'Resource', {
-      serviceToken: provider.serviceToken,
+    const resource = new HandlerResource<ServerCertificateResourceProperties, ServerCertificateResourceAttributes>(this, 'Resource', {
+      provider,
       resourceType: SERVER_CERTIFICATE_RESOURCE_TYPE,
       properties,
       removalPolicy,
       tags: this.tags,
+      tagRules: IAM_TAG_RULES,
+      // Every grant is a shared statement this construct depends on (grantIam).
+      dependOnGrants: false,
       renderProperties: () => ({ NotifyDaysBefore: this.expiryNotices.handlerProperty() }),
     });
 
-    this.serverCertificateArn = resource.getAttString('Arn');
-    this.serverCertificateName = resource.getAttString('ServerCertificateName');
-    this.serverCertificateId = resource.getAttString('ServerCertificateId');
-    this.expiration = resource.getAttString('Expiration');
-    this.uploadDate = resource.getAttString('UploadDate');
+    this.serverCertificateArn = resource.attr('Arn');
+    this.serverCertificateName = resource.attr('ServerCertificateName');
+    this.serverCertificateId = resource.attr('ServerCertificateId');
+    this.expiration = resource.attr('Expiration');
+    this.uploadDate = resource.attr('UploadDate');
     this.expiryNotices.bind({
       kind: 'IAM server certificate',
       certificate: this.serverCertificateArn,
-      attribute: name => resource.getAttString(name),
+      attribute: name => resource.dynamicAttr(name),
     });
   }
 

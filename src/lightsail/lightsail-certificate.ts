@@ -24,7 +24,10 @@ import {
   DOMAIN_NAME_MAX_LENGTH,
   GENERATED_NAME_MAX_LENGTH,
   LightsailAttachmentResourceProperties,
+  LIGHTSAIL_TAG_RULES,
+  LightsailCertificateResourceAttributes,
   LightsailCertificateResourceProperties,
+  LightsailValidationResourceAttributes,
   LightsailValidationResourceProperties,
   MAX_SUBJECT_ALTERNATIVE_NAMES,
   SUBJECT_ALTERNATIVE_NAME_MAX_LENGTH,
@@ -35,9 +38,10 @@ import {
   regionProblem,
 } from '../contract/lightsail-certificate';
 import { CertificateInputError, checkWhenKnown, importedAttribute } from '../private/errors';
-import { HandlerResource } from '../private/handler-resource';
+import { grantStatement } from '../private/grants';
+import { HandlerResource, handlerProvider, statefulRemovalPolicy, StatefulRemovalPolicy } from '../private/handler-resource';
 import { namePrefix } from '../private/names';
-import { HandlerProvider } from '../private/provider';
+import type { HandlerProvider } from '../private/provider';
 
 /** The default wait for ISSUED: DNS validation usually takes minutes once the records resolve. */
 const DEFAULT_VALIDATION_TIMEOUT = Duration.minutes(45);
@@ -214,13 +218,9 @@ export interface LightsailCertificateProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-function handlerRemovalPolicy(policy: RemovalPolicy): 'retain' | 'destroy' {
-  return policy === RemovalPolicy.RETAIN || policy === RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE ? 'retain' : 'destroy';
-}
-
 /** The stack's provider for this handler kind (one per stack, whatever the number of certificates). */
 function lightsailProvider(scope: Construct): HandlerProvider {
-  return HandlerProvider.getOrCreate(scope, {
+  return handlerProvider(scope, {
     handlerName: 'lightsail-certificate',
     description: 'cdk-certificates: Lightsail certificates (CreateCertificate), their validation and attachments',
     isComplete: true,
@@ -237,7 +237,7 @@ abstract class LightsailCertificateBase extends Resource implements ILightsailCe
   /** The region that holds the certificate. */
   public abstract readonly region: string;
   /** What happens to the distribution attachments this certificate makes when it goes. */
-  protected abstract readonly removalPolicyForAttachments: RemovalPolicy;
+  protected abstract readonly removalPolicyForAttachments: StatefulRemovalPolicy;
   /** Every domain of the certificate, when known (the public domain configuration uses them). */
   protected abstract readonly allDomainNames?: string[];
   /** False when the certificate may still be pending validation when attached. */
@@ -266,15 +266,15 @@ abstract class LightsailCertificateBase extends Resource implements ILightsailCe
     });
     // Distribution and certificate ARNs end in random IDs unknown before deploy: scoped to the
     // account's distributions and certificates in us-east-1, the narrowest Lightsail allows.
-    provider.addToRolePolicy(new iam.PolicyStatement({
+    grantStatement(provider, new iam.PolicyStatement({
       actions: ['lightsail:AttachCertificateToDistribution'],
       resources: [arn('Certificate'), arn('Distribution')],
     }));
-    provider.addToRolePolicy(new iam.PolicyStatement({
+    grantStatement(provider, new iam.PolicyStatement({
       actions: ['lightsail:DetachCertificateFromDistribution'],
       resources: [arn('Distribution')],
     }));
-    provider.addToRolePolicy(new iam.PolicyStatement({
+    grantStatement(provider, new iam.PolicyStatement({
       // Neither read action supports resource-level permissions.
       actions: ['lightsail:GetDistributions', 'lightsail:GetCertificates'],
       resources: ['*'],
@@ -285,13 +285,13 @@ abstract class LightsailCertificateBase extends Resource implements ILightsailCe
       Region: this.region,
       CertificateName: this.certificateName,
       DistributionName: distributionName,
-      RemovalPolicy: handlerRemovalPolicy(this.removalPolicyForAttachments),
+      RemovalPolicy: this.removalPolicyForAttachments.handler,
     };
     const resource = new CustomResource(this, id, {
       serviceToken: provider.serviceToken,
       resourceType: LIGHTSAIL_ATTACHMENT_RESOURCE_TYPE,
       properties: properties as unknown as Record<string, unknown>,
-      removalPolicy: this.removalPolicyForAttachments,
+      removalPolicy: this.removalPolicyForAttachments.removalPolicy,
     });
     resource.node.addDependency(provider.role);
     return resource;
@@ -334,7 +334,7 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
     class Import extends LightsailCertificateBase {
       public readonly certificateName = attrs.certificateName;
       public readonly region = attrs.region ?? Stack.of(scope).region;
-      protected readonly removalPolicyForAttachments = RemovalPolicy.DESTROY;
+      protected readonly removalPolicyForAttachments = statefulRemovalPolicy(this, RemovalPolicy.DESTROY);
       protected readonly allDomainNames = undefined;
       // An existing certificate is taken to be issued; the handler checks before attaching.
       protected readonly issuedBeforeUse = true;
@@ -384,7 +384,7 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
   /** The Route 53 validation records, when a hosted zone was given. */
   public readonly validationRecordSets: route53.CfnRecordSet[];
 
-  protected readonly removalPolicyForAttachments: RemovalPolicy;
+  protected readonly removalPolicyForAttachments: StatefulRemovalPolicy;
   protected readonly allDomainNames?: string[];
   protected readonly issuedBeforeUse: boolean;
 
@@ -399,7 +399,7 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
     const waitForValidation = props.waitForValidation ?? props.hostedZone !== undefined;
     this.issuedBeforeUse = waitForValidation;
     const validationTimeout = props.validationTimeout ?? DEFAULT_VALIDATION_TIMEOUT;
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+    const removalPolicy = statefulRemovalPolicy(this, props.removalPolicy);
     this.removalPolicyForAttachments = removalPolicy;
 
     const provider = lightsailProvider(this);
@@ -414,25 +414,24 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
       NamePrefix: props.certificateName === undefined
         ? namePrefix(this, GENERATED_NAME_MAX_LENGTH, CERTIFICATE_NAME_HASH_LENGTH + 1)
         : undefined,
-      RemovalPolicy: handlerRemovalPolicy(removalPolicy),
+      RemovalPolicy: removalPolicy.handler,
       RecordCount: String(this.domainNames.length),
     };
     // 1. The certificate: returns its validation records at once, without waiting for ISSUED.
-    const certificate = new HandlerResource(this, 'Resource', {
-      serviceToken: provider.serviceToken,
+    const certificate = new HandlerResource<LightsailCertificateResourceProperties, LightsailCertificateResourceAttributes>(this, 'Resource', {
+      provider,
       resourceType: LIGHTSAIL_CERTIFICATE_RESOURCE_TYPE,
       properties,
       removalPolicy,
       tags: this.tags,
+      tagRules: LIGHTSAIL_TAG_RULES,
     });
-    // The role's policy must exist before the handler runs (and outlive it on delete).
-    certificate.node.addDependency(provider.role);
 
     this.validationRecords = this.domainNames.map((domain, i) => ({
-      domainName: Token.isUnresolved(domain) ? certificate.getAttString(`Record${i}Domain`) : normalizeDomain(domain),
-      recordName: certificate.getAttString(`Record${i}Name`),
-      recordType: certificate.getAttString(`Record${i}Type`),
-      recordValue: certificate.getAttString(`Record${i}Value`),
+      domainName: Token.isUnresolved(domain) ? certificate.dynamicAttr(`Record${i}Domain`) : normalizeDomain(domain),
+      recordName: certificate.dynamicAttr(`Record${i}Name`),
+      recordType: certificate.dynamicAttr(`Record${i}Type`),
+      recordValue: certificate.dynamicAttr(`Record${i}Value`),
     }));
 
     // 2. The DNS records, from the certificate's attributes (so they depend on it).
@@ -441,20 +440,19 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
       : [];
 
     // 3. The wait for ISSUED, after every record exists: only then can validation succeed.
-    let validation: HandlerResource<LightsailValidationResourceProperties> | undefined;
+    let validation: HandlerResource<LightsailValidationResourceProperties, LightsailValidationResourceAttributes> | undefined;
     if (waitForValidation) {
       const validationProps: LightsailValidationResourceProperties = {
         Region: this.region,
-        CertificateName: certificate.getAttString('CertificateName'),
-        CertificateArn: certificate.getAttString('CertificateArn'),
+        CertificateName: certificate.attr('CertificateName'),
+        CertificateArn: certificate.attr('CertificateArn'),
         TimeoutSeconds: String(validationTimeout.toSeconds()),
       };
       validation = new HandlerResource(this, 'Validation', {
-        serviceToken: provider.serviceToken,
+        provider,
         resourceType: LIGHTSAIL_VALIDATION_RESOURCE_TYPE,
         properties: validationProps,
       });
-      validation.node.addDependency(provider.role);
       for (const record of this.validationRecordSets) {
         validation.node.addDependency(record);
       }
@@ -462,9 +460,9 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
 
     // Read from the wait step when there is one, so users of these are deployed once ISSUED.
     const attributes = validation ?? certificate;
-    this.certificateArn = attributes.getAttString('CertificateArn');
-    this.certificateName = attributes.getAttString('CertificateName');
-    this.status = attributes.getAttString('Status');
+    this.certificateArn = attributes.attr('CertificateArn');
+    this.certificateName = attributes.attr('CertificateName');
+    this.status = attributes.attr('Status');
   }
 
   private validate(props: LightsailCertificateProps, forDistribution: boolean): string[] {
@@ -554,8 +552,8 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
 
   private createRecords(
     zone: route53.IHostedZone,
-    certificate: HandlerResource<LightsailCertificateResourceProperties>,
-    removalPolicy: RemovalPolicy,
+    certificate: HandlerResource<LightsailCertificateResourceProperties, LightsailCertificateResourceAttributes>,
+    removalPolicy: StatefulRemovalPolicy,
   ): route53.CfnRecordSet[] {
     return this.domainNames.map((domain, i) => {
       // Named by domain, so adding or removing a domain leaves the other records in place (an
@@ -563,13 +561,13 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
       const id = Token.isUnresolved(domain) ? `ValidationRecord${i}` : `ValidationRecord-${normalizeDomain(domain)}`;
       const record = new route53.CfnRecordSet(this, id, {
         hostedZoneId: zone.hostedZoneId,
-        name: certificate.getAttString(`Record${i}Name`),
+        name: certificate.dynamicAttr(`Record${i}Name`),
         type: 'CNAME',
         ttl: '60',
-        resourceRecords: [certificate.getAttString(`Record${i}Value`)],
+        resourceRecords: [certificate.dynamicAttr(`Record${i}Value`)],
       });
       // Renewal revalidates through the same records: they live as long as the certificate.
-      record.applyRemovalPolicy(removalPolicy);
+      record.applyRemovalPolicy(removalPolicy.removalPolicy);
       this.noteRecordOwner(zone, domain, i);
       return record;
     });
@@ -604,7 +602,7 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
    * Lightsail allows. CreateCertificate and the Get* reads support no resource-level permissions.
    */
   private grantLightsail(provider: HandlerProvider): void {
-    provider.addToRolePolicy(new iam.PolicyStatement({
+    grantStatement(provider, new iam.PolicyStatement({
       actions: [
         'lightsail:CreateCertificate',
         'lightsail:GetCertificates',
@@ -614,7 +612,7 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
       ],
       resources: ['*'],
     }));
-    provider.addToRolePolicy(new iam.PolicyStatement({
+    grantStatement(provider, new iam.PolicyStatement({
       actions: ['lightsail:DeleteCertificate', 'lightsail:TagResource', 'lightsail:UntagResource'],
       resources: [Stack.of(this).formatArn({
         service: 'lightsail',

@@ -7,6 +7,7 @@ import * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
 import { CertificateInputError } from '../private/errors';
+import { grantStatement } from '../private/grants';
 
 /** Properties of a CertificateCheckStep. */
 export interface CertificateCheckStepProps {
@@ -138,7 +139,7 @@ export class CertificateCheckStep extends pipelines.Step implements pipelines.IC
       fileSystemLocations: defaults.fileSystemLocations,
     });
     for (const statement of defaults.rolePolicy ?? []) {
-      project.addToRolePolicy(statement);
+      grantStatement(project, statement);
     }
     stage.addAction(new cpactions.CodeBuildAction({
       actionName: options.actionName,

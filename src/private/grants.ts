@@ -9,28 +9,44 @@ import { IConstruct, IDependable } from 'constructs';
 const MAX_RESOURCES = 20;
 const shared = new WeakMap<iam.IPrincipal, Map<string, iam.PolicyStatement>>();
 
+/** How a shared statement is keyed and sized. */
+export interface SharedStatementOptions {
+  /** Conditions of the statement (statements with other conditions are not shared). @default none */
+  readonly conditions?: { [operator: string]: unknown };
+  /** Resources per statement. @default 20 */
+  readonly maxResources?: number;
+}
+
 /**
- * Adds `resources` to the principal's statement for `actions`, creating it on first use.
+ * Adds `resources` to the principal's statement for `actions` (and `conditions`), creating it on
+ * first use. A resource already granted is not added again.
  *
  * `dependent` (the construct whose custom resource needs the grant) is made to depend on the very
  * policy that ends up holding each statement: the role's default policy, or the overflow managed
  * policy aws-cdk-lib moves it to in a large stack. One dependency each, however large the stack.
  */
-export function addToSharedStatement(grantee: iam.IGrantable, actions: string[], resources: string[], dependent?: IConstruct): void {
+export function addToSharedStatement(
+  grantee: iam.IGrantable,
+  actions: string[],
+  resources: string[],
+  dependent?: IConstruct,
+  options: SharedStatementOptions = {},
+): void {
   const principal = grantee.grantPrincipal;
   let statements = shared.get(principal);
   if (!statements) {
     statements = new Map();
     shared.set(principal, statements);
   }
-  const key = [...actions].sort().join(',');
+  const key = [...actions].sort().join(',') + (options.conditions ? ` ${JSON.stringify(options.conditions)}` : '');
+  const max = options.maxResources ?? MAX_RESOURCES;
   const known = knownResources(statements, key);
   for (const resource of resources) {
     let dependable = known.get(resource);
     if (dependable === undefined) {
       let statement = statements.get(key);
-      if (!statement || statement.frozen || statement.resources.length >= MAX_RESOURCES) {
-        statement = new iam.PolicyStatement({ actions });
+      if (!statement || statement.frozen || statement.resources.length >= max) {
+        statement = new iam.PolicyStatement({ actions, conditions: options.conditions });
         statements.set(key, statement);
         policies.set(statement, principal.addToPrincipalPolicy(statement).policyDependable);
       }
@@ -42,6 +58,14 @@ export function addToSharedStatement(grantee: iam.IGrantable, actions: string[],
       dependent.node.addDependency(dependable);
     }
   }
+}
+
+/**
+ * Adds one statement of the grantee's own (identical statements merge in the policy document).
+ * Every grant the library makes goes through this file.
+ */
+export function grantStatement(grantee: iam.IGrantable, statement: iam.PolicyStatement): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(statement);
 }
 
 /** The policy each shared statement lives in (filled in by aws-cdk-lib when it splits a policy). */

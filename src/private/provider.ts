@@ -147,11 +147,6 @@ export class HandlerProvider extends Construct {
   public get grantPrincipal(): iam.IPrincipal {
     return this.role;
   }
-
-  /** Adds a statement to the handler role; identical statements are merged by the policy document. */
-  public addToRolePolicy(statement: iam.PolicyStatement): void {
-    this.role.addToPrincipalPolicy(statement);
-  }
 }
 
 function pascal(name: string): string {

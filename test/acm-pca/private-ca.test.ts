@@ -742,3 +742,22 @@ describe('a full hierarchy', () => {
     expect(problems).toEqual([]);
   });
 });
+
+describe('PrivateCa: the rules every stateful construct shares', () => {
+  test('RemovalPolicy.SNAPSHOT is refused with one clear error', () => {
+    expect(() => root(newStack(), { removalPolicy: RemovalPolicy.SNAPSHOT }))
+      .toThrow(/removalPolicy: SNAPSHOT does not apply to a certificate or a certificate authority/);
+  });
+
+  test("ACM Private CA's tag rules: more than 50 tags or an 'aws:' key is a synth error", () => {
+    const stack = newStack();
+    const ca = root(stack);
+    for (let i = 0; i < 51; i++) {
+      Tags.of(ca).add(`t${i}`, 'v');
+    }
+    expect(() => Template.fromStack(stack)).toThrow(/tags: ACM Private CA allows at most 50 tags on a certificate authority, got 51/);
+    const other = newStack();
+    Tags.of(root(other)).add('aws:x', 'v');
+    expect(() => Template.fromStack(other)).toThrow(/tags: tag key 'aws:x' must not begin with 'aws:'/);
+  });
+});

@@ -392,3 +392,10 @@ describe('PEM checks that pass', () => {
     expect(() => new DmsCertificate(stack, 'C', { certificatePem: CertificatePem.fromString(parameter.stringValue) })).not.toThrow();
   });
 });
+
+describe('DmsCertificate: the rules every stateful construct shares', () => {
+  test('RemovalPolicy.SNAPSHOT is refused with one clear error', () => {
+    expect(() => new DmsCertificate(newStack(), 'Trust', { ...pem(), removalPolicy: RemovalPolicy.SNAPSHOT }))
+      .toThrow(/removalPolicy: SNAPSHOT does not apply to a certificate or a certificate authority/);
+  });
+});

@@ -343,3 +343,27 @@ describe('ServerCertificate bad input fails the synth with one clear error', () 
     })).not.toThrow();
   });
 });
+
+describe('ServerCertificate: the rules every stateful construct shares', () => {
+  test('RemovalPolicy.SNAPSHOT is refused with one clear error', () => {
+    const stack = newStack();
+    expect(() => new ServerCertificate(stack, 'Web', props(stack, { removalPolicy: RemovalPolicy.SNAPSHOT })))
+      .toThrow(/removalPolicy: SNAPSHOT does not apply to a certificate or a certificate authority/);
+  });
+
+  test('RETAIN_ON_UPDATE_OR_DELETE retains, as RETAIN does', () => {
+    const stack = newStack();
+    new ServerCertificate(stack, 'Web', props(stack, { removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE }));
+    Template.fromStack(stack).hasResource('Custom::ServerCertificate', {
+      DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain', Properties: Match.objectLike({ RemovalPolicy: 'retain' }),
+    });
+  });
+
+  test("IAM's tag rules: an 'aws:' key and a value IAM refuses are synth errors", () => {
+    const stack = newStack();
+    const cert = new ServerCertificate(stack, 'Web', props(stack));
+    Tags.of(cert).add('aws:owner', 'ops');
+    Tags.of(cert).add('team', 'a'.repeat(257));
+    expect(() => Template.fromStack(stack)).toThrow(/tags: tag key 'aws:owner' must not begin with 'aws:'[\s\S]*tags: the value of tag 'team' must be at most 256 characters long, got 257/);
+  });
+});

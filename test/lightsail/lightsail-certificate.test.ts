@@ -439,3 +439,18 @@ describe('LightsailCertificate: bad inputs, one clear synth error each', () => {
     Template.fromStack(s).resourceCountIs('AWS::Route53::RecordSet', 2);
   });
 });
+
+describe('LightsailCertificate: the rules every stateful construct shares', () => {
+  test('RemovalPolicy.SNAPSHOT is refused with one clear error', () => {
+    expect(() => new LightsailCertificate(stack(), 'Site', { domainName: 'example.com', removalPolicy: RemovalPolicy.SNAPSHOT }))
+      .toThrow(/removalPolicy: SNAPSHOT does not apply to a certificate or a certificate authority/);
+  });
+
+  test("Lightsail's tag rules: a key over 128 characters or a character Lightsail refuses is a synth error", () => {
+    const s = stack();
+    const cert = new LightsailCertificate(s, 'Site', { domainName: 'example.com' });
+    Tags.of(cert).add('k'.repeat(129), 'v');
+    Tags.of(cert).add('team', 'a#b');
+    expect(() => Template.fromStack(s)).toThrow(/tags: tag key 'k+' must be 1 to 128 characters long, got 129[\s\S]*tags: tag value 'a#b' may hold only letters, digits, spaces and _ \. : \/ = \+ - @/);
+  });
+});
