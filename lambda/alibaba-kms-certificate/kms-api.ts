@@ -17,6 +17,7 @@
  * No imports from aws-cdk-lib or constructs; no logging (credentials never leave this module).
  */
 import type OpenApiClient from '@alicloud/openapi-client';
+import { optionalString, parseBoolean, parseStringList, parseTags, requiredString, requireValue } from './kms-values';
 import { lazy } from '../shared/lazy';
 
 // Loaded on the first KMS call, not at module load: it and its dependencies are most of the
@@ -440,76 +441,4 @@ export class KmsCertificatesApi {
     }
     return body as Record<string, unknown>;
   }
-}
-
-function requireValue(name: string, value: unknown): void {
-  if (value === undefined || value === null || value === '') {
-    throw new Error(`KmsCertificatesApi: ${name} is required`);
-  }
-}
-
-function optionalString(value: unknown): string | undefined {
-  if (typeof value === 'string') {
-    return value.length > 0 ? value : undefined;
-  }
-  if (typeof value === 'number') {
-    return String(value);
-  }
-  return undefined;
-}
-
-function requiredString(body: Record<string, unknown>, field: string, action: string): string {
-  const value = optionalString(body[field]);
-  if (value === undefined) {
-    throw new Error(`KMS ${action} reply has no ${field}`);
-  }
-  return value;
-}
-
-function parseBoolean(value: unknown): boolean | undefined {
-  if (typeof value === 'boolean') {
-    return value;
-  }
-  if (value === 'true' || value === 'false') {
-    return value === 'true';
-  }
-  return undefined;
-}
-
-// SubjectAlternativeNames comes back as an array, or as a JSON array string in some renderings.
-function parseStringList(value: unknown): string[] {
-  let list = value;
-  if (typeof value === 'string') {
-    try {
-      list = JSON.parse(value);
-    } catch {
-      return value.length > 0 ? [value] : [];
-    }
-  }
-  return Array.isArray(list) ? list.filter((v): v is string => typeof v === 'string') : [];
-}
-
-// Tags come as `[{TagKey, TagValue}]` or `{ Tag: [{TagKey, TagValue}] }`, possibly JSON-encoded.
-function parseTags(value: unknown): Record<string, string> {
-  let raw = value;
-  if (typeof raw === 'string') {
-    try {
-      raw = JSON.parse(raw);
-    } catch {
-      return {};
-    }
-  }
-  if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
-    raw = (raw as { Tag?: unknown }).Tag;
-  }
-  const tags: Record<string, string> = {};
-  if (Array.isArray(raw)) {
-    for (const item of raw) {
-      const key = optionalString((item as { TagKey?: unknown })?.TagKey);
-      if (key !== undefined) {
-        tags[key] = optionalString((item as { TagValue?: unknown }).TagValue) ?? '';
-      }
-    }
-  }
-  return tags;
 }

@@ -1,20 +1,18 @@
 /**
  * The ACM Private CA side: check the CA can sign the request, then IssueCertificate for the CSR
- * KMS generated and wait until the certificate is issued.
+ * KMS generated and wait until the certificate is issued (the shared issue-and-wait, with this
+ * construct's property names in its messages).
  */
-import type { CertificateAuthority } from '@aws-sdk/client-acm-pca';
-import { signingAlgorithmForCaKey } from '../../src/contract/issued-certificate';
-import { ErrorExplainer, errorMessage, errorName, InputError, translateError } from '../shared/errors';
-import { lazy } from '../shared/lazy';
+import {
+  checkIssuingCa,
+  describeIssuingCa,
+  issueAndWait,
+  IssuedPems,
+  PcaCaller,
+  pcaIdempotencyToken,
+} from '../shared/acm-pca';
+import { ErrorExplainer, errorMessage } from '../shared/errors';
 import { log } from '../shared/log';
-import { contentHash } from '../shared/physical-name';
-import { isThrottlingOrTransient, retryWhile, withRetry } from '../shared/retry';
-
-// Created once per container, on first use, as the Lambda runtime reuses it across invocations.
-const pca = lazy(async () => {
-  const sdk = await import('@aws-sdk/client-acm-pca');
-  return { sdk, client: new sdk.ACMPCAClient({}) };
-});
 
 /**
  * How long to wait for ACM Private CA to issue (GetCertificate answers RequestInProgressException
@@ -25,11 +23,7 @@ export const pcaSettings = {
   issueWaitIntervalMs: 3_000,
 };
 
-/** ACM Private CA caps certificates of a SHORT_LIVED_CERTIFICATE CA at seven days. */
-const SHORT_LIVED_MAX_DAYS = 7;
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** IssueCertificate's IdempotencyToken is 1 to 36 characters. */
-const TOKEN_LENGTH = 36;
 
 const PCA_ERRORS: Record<string, ErrorExplainer> = {
   InvalidArgsException: (e) =>
@@ -47,6 +41,9 @@ const PCA_ERRORS: Record<string, ErrorExplainer> = {
     `ACM Private CA is still issuing after ${Math.round(pcaSettings.issueWaitDeadlineMs / 1000)} seconds; deploy again`,
 };
 
+/** This handler's ACM Private CA calls: errors explained for `issuer`. */
+const PCA: PcaCaller = { errors: PCA_ERRORS, context: (operation) => `issuer (${operation})` };
+
 /** What to ask the CA for. */
 export interface IssueRequest {
   readonly caArn: string;
@@ -55,32 +52,9 @@ export interface IssueRequest {
 }
 
 /** The certificate the CA issued, with its chain (issuer first, root last). */
-export interface IssuedCertificate {
+export interface IssuedCertificate extends IssuedPems {
   readonly certificateArn: string;
-  readonly certificate: string;
-  readonly chain: string;
 }
-
-type Pca = Awaited<ReturnType<typeof pca>>;
-
-/** An ACM Private CA call with the client made on first use: retried when transient, its error explained. */
-async function pcaCall<T>(operation: string, fn: (pcaApi: Pca) => Promise<T>): Promise<T> {
-  try {
-    const api = await pca();
-    return await withRetry(operation, () => fn(api), { retryable: isThrottlingOrTransient });
-  } catch (e) {
-    throw translateError(e, PCA_ERRORS, `issuer (${operation})`);
-  }
-}
-
-const STATUS_HINTS: Record<string, string> = {
-  CREATING: 'wait until it is created',
-  PENDING_CERTIFICATE: 'install its CA certificate first',
-  DISABLED: 'enable it',
-  DELETED: 'restore it (RestoreCertificateAuthority) or use another CA',
-  EXPIRED: 'renew its CA certificate',
-  FAILED: 'it failed to create; use another CA',
-};
 
 /**
  * Checks the CA can issue this request (ACTIVE, a key it can sign with, validity within its own,
@@ -88,39 +62,18 @@ const STATUS_HINTS: Record<string, string> = {
  * Read-only: runs before anything is created.
  */
 export async function checkIssuer(request: IssueRequest): Promise<string> {
-  let ca: CertificateAuthority;
-  try {
-    const response = await pcaCall('acm-pca:DescribeCertificateAuthority',
-      ({ sdk, client }) => client.send(new sdk.DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: request.caArn })));
-    ca = response.CertificateAuthority!;
-  } catch (e) {
-    const name = errorName(e);
-    if (name === 'ResourceNotFoundException' || name === 'InvalidArnException') {
-      throw new InputError('issuer', `no ACM Private CA ${request.caArn} in this account and region; check the CA`);
-    }
-    throw e;
-  }
-  const status = ca.Status ?? 'UNKNOWN';
-  if (status !== 'ACTIVE') {
-    throw new InputError('issuer', `the CA ${request.caArn} is ${status}; it issues certificates only when ACTIVE: ${STATUS_HINTS[status] ?? 'make it ACTIVE'}`);
-  }
-  const config = ca.CertificateAuthorityConfiguration;
-  const signingAlgorithm = signingAlgorithmForCaKey(config?.KeyAlgorithm ?? '') ?? config?.SigningAlgorithm;
-  if (!signingAlgorithm) {
-    throw new InputError('issuer', `the CA ${request.caArn} reports no key algorithm this handler can sign with`);
-  }
+  const ca = await describeIssuingCa(PCA, request.caArn, 'issuer');
   const now = Date.now();
-  const end = now + request.validityDays * DAY_MS;
-  const caEnd = ca.NotAfter ? new Date(ca.NotAfter).getTime() : undefined;
-  if (caEnd !== undefined && end > caEnd) {
-    throw new InputError('validity',
-      `${request.validityDays} days would end after the CA's own certificate (notAfter ${new Date(caEnd).toISOString()}); `
-      + `a certificate cannot outlive its issuer: use at most ${Math.max(0, Math.floor((caEnd - now) / DAY_MS))} days, or renew the CA`);
-  }
-  if (ca.UsageMode === 'SHORT_LIVED_CERTIFICATE' && request.validityDays > SHORT_LIVED_MAX_DAYS) {
-    throw new InputError('validity', `the CA is in SHORT_LIVED_CERTIFICATE mode, which issues certificates valid for at most ${SHORT_LIVED_MAX_DAYS} days; shorten it`);
-  }
-  return signingAlgorithm;
+  return checkIssuingCa(ca, {
+    caArn: request.caArn,
+    caProperty: 'issuer',
+    validityProperty: 'validity',
+    endMs: now + request.validityDays * DAY_MS,
+    now,
+    outlivesCa: (caNotAfter, maxDays) =>
+      `${request.validityDays} days would end after the CA's own certificate (notAfter ${caNotAfter.toISOString()}); `
+      + `a certificate cannot outlive its issuer: use at most ${maxDays} days, or renew the CA`,
+  });
 }
 
 /**
@@ -134,8 +87,6 @@ export async function issueCertificate(
   kmsCertificateId: string,
   csrPem: string,
 ): Promise<IssuedCertificate> {
-  const token = contentHash('AlibabaKmsCertificate', kmsCertificateId, request.caArn, request.templateArn, String(request.validityDays), csrPem)
-    .slice(0, TOKEN_LENGTH);
   log('info', 'asking ACM Private CA to sign the KMS CSR', {
     certificateAuthorityArn: request.caArn,
     templateArn: request.templateArn,
@@ -143,31 +94,12 @@ export async function issueCertificate(
     validityDays: request.validityDays,
     certificateId: kmsCertificateId,
   });
-  const response = await pcaCall('acm-pca:IssueCertificate', ({ sdk, client }) => client.send(new sdk.IssueCertificateCommand({
-    CertificateAuthorityArn: request.caArn,
-    Csr: new TextEncoder().encode(csrPem),
-    SigningAlgorithm: signingAlgorithm as never,
-    TemplateArn: request.templateArn,
-    Validity: { Type: 'DAYS', Value: request.validityDays },
-    IdempotencyToken: token,
-  })));
-  const certificateArn = response.CertificateArn!;
-  const issued = await retryWhile(
-    'acm-pca:GetCertificate',
-    () => pcaCall('acm-pca:GetCertificate', ({ sdk, client }) => client.send(new sdk.GetCertificateCommand({
-      CertificateAuthorityArn: request.caArn,
-      CertificateArn: certificateArn,
-    }))),
-    (e) => errorName(e) === 'RequestInProgressException',
-    { deadlineMs: pcaSettings.issueWaitDeadlineMs, intervalMs: pcaSettings.issueWaitIntervalMs },
-  );
-  return {
-    certificateArn,
-    certificate: ensureNewline(issued.Certificate ?? ''),
-    chain: ensureNewline(issued.CertificateChain ?? ''),
-  };
-}
-
-function ensureNewline(pem: string): string {
-  return pem === '' || pem.endsWith('\n') ? pem : `${pem}\n`;
+  return issueAndWait(PCA, {
+    caArn: request.caArn,
+    csrPem,
+    signingAlgorithm,
+    templateArn: request.templateArn,
+    validity: { Type: 'DAYS', Value: request.validityDays },
+    idempotencyToken: pcaIdempotencyToken('AlibabaKmsCertificate', kmsCertificateId, request.caArn, request.templateArn, String(request.validityDays), csrPem),
+  }, { deadlineMs: pcaSettings.issueWaitDeadlineMs, intervalMs: pcaSettings.issueWaitIntervalMs });
 }

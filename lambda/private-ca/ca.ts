@@ -1,5 +1,5 @@
 /** `Custom::PrivateCa`: records the CA, and disables and deletes it on Delete. */
-import { ERRORS, send } from './pca';
+import { checkedCaArn, ERRORS, send } from './pca';
 import {
   caArnProblem,
   permanentDeletionProblem,
@@ -20,11 +20,7 @@ interface CaDesired {
 }
 
 function parseCaProps(props: PrivateCaResourceProperties): CaDesired {
-  const arn = String(props.CertificateAuthorityArn ?? '');
-  const arnProblem = caArnProblem(arn);
-  if (arnProblem) {
-    throw new InputError('certificateAuthorityArn', arnProblem);
-  }
+  const arn = checkedCaArn(props.CertificateAuthorityArn);
   const windowDays = Number(props.PermanentDeletionTimeInDays);
   const windowProblem = permanentDeletionProblem(windowDays);
   if (windowProblem) {

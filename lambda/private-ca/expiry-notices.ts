@@ -1,11 +1,10 @@
 /** `Custom::PrivateCaExpiryNotices`: the times of a CA's expiry notices. */
+import { checkedCaArn } from './pca';
 import {
-  caArnProblem,
   EXPIRY_NOTICES_PHYSICAL_ID_SUFFIX,
   PrivateCaExpiryNoticesResourceProperties,
 } from '../../src/contract/private-ca';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
-import { InputError } from '../shared/errors';
 import { earliestNotAfter, expiryNoticeData, parseNotifyDaysBefore } from '../shared/expiry';
 import type { ResourceLifecycle } from '../shared/handler';
 import { log } from '../shared/log';
@@ -26,11 +25,7 @@ export const privateCaExpiryNotices: ResourceLifecycle<PrivateCaExpiryNoticesRes
 
 async function timeNotices(event: ExpiryNoticesEvent): Promise<OnEventResponse> {
   const props = event.ResourceProperties;
-  const arn = String(props.CertificateAuthorityArn ?? '');
-  const arnProblem = caArnProblem(arn);
-  if (arnProblem) {
-    throw new InputError('certificateAuthorityArn', arnProblem);
-  }
+  const arn = checkedCaArn(props.CertificateAuthorityArn);
   const days = parseNotifyDaysBefore(props.NotifyDaysBefore);
   const notAfter = earliestNotAfter(String(props.CaCertificate ?? ''), 'certificate');
   log('info', 'timed the expiry notices of the CA', { arn, notAfter: notAfter.toISOString(), daysBefore: days });

@@ -1,6 +1,7 @@
 /** ACM Private CA calls of the private-ca handler: retries, waits and error explanations. */
+import { caArnProblem } from '../../src/contract/private-ca';
 import { acmPca } from '../shared/acm-pca';
-import { errorMessage, errorName } from '../shared/errors';
+import { errorMessage, errorName, InputError } from '../shared/errors';
 import { retryWhile } from '../shared/retry';
 
 /** How long a change waits for a previous update of the CA to finish (ConcurrentModificationException). */
@@ -37,4 +38,14 @@ export async function send<T>(operation: string, call: (pcaApi: AcmPcaApi) => Pr
     (e) => errorName(e) === 'ConcurrentModificationException',
     { deadlineMs: settings.concurrentModificationDeadlineMs, intervalMs: settings.concurrentModificationIntervalMs },
   );
+}
+
+/** The CA ARN a resource's properties name, or an InputError naming `certificateAuthorityArn`. */
+export function checkedCaArn(value: unknown): string {
+  const arn = String(value ?? '');
+  const problem = caArnProblem(arn);
+  if (problem) {
+    throw new InputError('certificateAuthorityArn', problem);
+  }
+  return arn;
 }

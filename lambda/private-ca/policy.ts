@@ -1,5 +1,5 @@
 /** `Custom::PrivateCaPolicy`: the CA's resource policy. */
-import { ERRORS, send } from './pca';
+import { checkedCaArn, ERRORS, send } from './pca';
 import {
   caArnProblem,
   POLICY_PHYSICAL_ID_SUFFIX,
@@ -20,11 +20,7 @@ interface PolicyDesired {
 }
 
 function parsePolicyProps(props: PrivateCaPolicyResourceProperties): PolicyDesired {
-  const arn = String(props.CertificateAuthorityArn ?? '');
-  const arnProblem = caArnProblem(arn);
-  if (arnProblem) {
-    throw new InputError('certificateAuthorityArn', arnProblem);
-  }
+  const arn = checkedCaArn(props.CertificateAuthorityArn);
   const policy = typeof props.Policy === 'string' ? props.Policy : JSON.stringify(props.Policy);
   const problem = policyProblem(policy);
   if (problem) {

@@ -1,8 +1,10 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
+import * as alibabaHandler from '../../lambda/alibaba-kms-certificate';
 import * as dmsHandler from '../../lambda/dms-certificate';
 import * as lightsailHandler from '../../lambda/lightsail-certificate';
 import * as privateCaHandler from '../../lambda/private-ca';
+import * as issuedHandler from '../../lambda/private-ca-issued-certificate';
 import * as serverHandler from '../../lambda/server-certificate';
 import type { IsCompleteRequest, OnEventRequest, OnEventResponse } from '../../lambda/shared/cfn';
 import { isRetryable, service } from '../../lambda/shared/clients';
@@ -760,7 +762,9 @@ describe('customResourceHandler (the onEvent/isComplete skeleton)', () => {
     ['server-certificate', serverHandler],
     ['dms-certificate', dmsHandler],
     ['private-ca', privateCaHandler],
+    ['private-ca-issued-certificate', issuedHandler],
     ['lightsail-certificate', lightsailHandler],
+    ['alibaba-kms-certificate', alibabaHandler],
   ])('the %s handler writes the failure log', async (kind, module) => {
     const onEvent = module.onEvent as (e: OnEventRequest<unknown>) => Promise<unknown>;
     const { error, lines } = await asyncLogged(() => onEvent(event({ ResourceType: 'Custom::Unknown' })));
