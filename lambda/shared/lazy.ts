@@ -1,9 +1,9 @@
 /**
  * A value made on first use and kept for the life of the container.
  *
- * Handlers load their AWS SDK clients this way: a cold start pays for a client only when the
- * handler first calls the service (as aws-cdk-lib's AwsCustomResource handler does), and every
- * later invocation reuses the same client.
+ * The client factory (`service()` in ./clients) loads the AWS SDK this way, and handlers their
+ * other heavy modules: a cold start pays for a module only when the handler first needs it (as
+ * aws-cdk-lib's AwsCustomResource handler does), and every later invocation reuses it.
  */
 export function lazy<T>(make: () => Promise<T>): () => Promise<T> {
   let value: Promise<T> | undefined;
