@@ -237,7 +237,7 @@ abstract class LightsailCertificateBase extends Resource implements ILightsailCe
   /** The region that holds the certificate. */
   public abstract readonly region: string;
   /** What happens to the distribution attachments this certificate makes when it goes. */
-  protected abstract readonly removalPolicyForAttachments: StatefulRemovalPolicy;
+  protected abstract readonly removalPolicyForAttachments: RemovalPolicy;
   /** Every domain of the certificate, when known (the public domain configuration uses them). */
   protected abstract readonly allDomainNames?: string[];
   /** False when the certificate may still be pending validation when attached. */
@@ -281,17 +281,18 @@ abstract class LightsailCertificateBase extends Resource implements ILightsailCe
     }));
 
     const id = Token.isUnresolved(distributionName) ? `DistributionAttachment${++this.attachments}` : `DistributionAttachment-${distributionName}`;
+    const attachmentPolicy = statefulRemovalPolicy(this, this.removalPolicyForAttachments);
     const properties: LightsailAttachmentResourceProperties = {
       Region: this.region,
       CertificateName: this.certificateName,
       DistributionName: distributionName,
-      RemovalPolicy: this.removalPolicyForAttachments.handler,
+      RemovalPolicy: attachmentPolicy.handler,
     };
     const resource = new CustomResource(this, id, {
       serviceToken: provider.serviceToken,
       resourceType: LIGHTSAIL_ATTACHMENT_RESOURCE_TYPE,
       properties: properties as unknown as Record<string, unknown>,
-      removalPolicy: this.removalPolicyForAttachments.removalPolicy,
+      removalPolicy: attachmentPolicy.removalPolicy,
     });
     resource.node.addDependency(provider.role);
     return resource;
@@ -334,7 +335,7 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
     class Import extends LightsailCertificateBase {
       public readonly certificateName = attrs.certificateName;
       public readonly region = attrs.region ?? Stack.of(scope).region;
-      protected readonly removalPolicyForAttachments = statefulRemovalPolicy(this, RemovalPolicy.DESTROY);
+      protected readonly removalPolicyForAttachments = RemovalPolicy.DESTROY;
       protected readonly allDomainNames = undefined;
       // An existing certificate is taken to be issued; the handler checks before attaching.
       protected readonly issuedBeforeUse = true;
@@ -384,7 +385,7 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
   /** The Route 53 validation records, when a hosted zone was given. */
   public readonly validationRecordSets: route53.CfnRecordSet[];
 
-  protected readonly removalPolicyForAttachments: StatefulRemovalPolicy;
+  protected readonly removalPolicyForAttachments: RemovalPolicy;
   protected readonly allDomainNames?: string[];
   protected readonly issuedBeforeUse: boolean;
 
@@ -400,7 +401,7 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
     this.issuedBeforeUse = waitForValidation;
     const validationTimeout = props.validationTimeout ?? DEFAULT_VALIDATION_TIMEOUT;
     const removalPolicy = statefulRemovalPolicy(this, props.removalPolicy);
-    this.removalPolicyForAttachments = removalPolicy;
+    this.removalPolicyForAttachments = removalPolicy.removalPolicy;
 
     const provider = lightsailProvider(this);
     this.grantLightsail(provider);

@@ -8,7 +8,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { PrivateCa, PrivateCaProps } from '../../src/acm-pca/private-ca';
+import { PrivateCa } from '../../src/acm-pca/private-ca';
 import {
   AuditReportFormat,
   CaUsageMode,
@@ -18,6 +18,7 @@ import {
   KeyStorageSecurityStandard,
   SigningAlgorithm,
 } from '../../src/acm-pca/private-ca-options';
+import { PrivateCaProps } from '../../src/acm-pca/private-ca-props';
 import { CertificatePem } from '../../src/material/certificate-material';
 import { makeCsr, makeTestPki, TestPki } from '../support/fixtures/pki';
 
