@@ -12,12 +12,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct, IDependable } from 'constructs';
-import {
-  CsrIssuedCertificate,
-  IIssuingCertificateAuthority,
-  IssuedCertificate,
-  IssuedCertificateProps,
-} from './issued-certificate';
+import { CsrIssuedCertificate } from './csr-issued-certificate';
+import { IssuedCertificate } from './issued-certificate';
+import { IIssuingCertificateAuthority, IssuedCertificateProps } from './issued-certificate-props';
 import { scheduleAuditReports } from './private-ca-audit-reports';
 import { renderSubject, resolvePathLength, resolveValidityDays, validateBasics } from './private-ca-checks';
 import {

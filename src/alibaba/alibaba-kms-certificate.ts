@@ -12,7 +12,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { CertificateTemplate, IIssuingCertificateAuthority } from '../acm-pca/issued-certificate';
+import { CertificateTemplate } from '../acm-pca/issued-certificate-options';
+import { IIssuingCertificateAuthority } from '../acm-pca/issued-certificate-props';
 import {
   ALIBABA_KMS_CERTIFICATE_RESOURCE_TYPE,
   ALIBABA_SUBJECT,
