@@ -3,7 +3,6 @@ import {
   ArnFormat,
   CustomResource,
   Duration,
-  IResource,
   ITaggable,
   RemovalPolicy,
   Resource,
@@ -16,12 +15,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lightsail from 'aws-cdk-lib/aws-lightsail';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
+import { validateLightsailCertificate } from './lightsail-certificate-checks';
+import { ILightsailCertificate, LightsailCertificateAttributes, LightsailCertificateProps, LightsailValidationRecord } from './lightsail-certificate-props';
 import {
   LIGHTSAIL_ATTACHMENT_RESOURCE_TYPE,
   CERTIFICATE_NAME_HASH_LENGTH,
   LIGHTSAIL_CERTIFICATE_RESOURCE_TYPE,
   DISTRIBUTION_REGION,
-  DOMAIN_NAME_MAX_LENGTH,
   GENERATED_NAME_MAX_LENGTH,
   LightsailAttachmentResourceProperties,
   LIGHTSAIL_TAG_RULES,
@@ -29,11 +29,8 @@ import {
   LightsailCertificateResourceProperties,
   LightsailValidationResourceAttributes,
   LightsailValidationResourceProperties,
-  MAX_SUBJECT_ALTERNATIVE_NAMES,
-  SUBJECT_ALTERNATIVE_NAME_MAX_LENGTH,
   LIGHTSAIL_VALIDATION_RESOURCE_TYPE,
   certificateNameProblem,
-  domainNameProblem,
   normalizeDomain,
   regionProblem,
 } from '../contract/lightsail-certificate';
@@ -43,14 +40,12 @@ import { HandlerResource, handlerProvider, statefulRemovalPolicy, StatefulRemova
 import { namePrefix } from '../private/names';
 import type { HandlerProvider } from '../private/provider';
 
+// The family's public parts, re-exported here so that this module is the family's one entry.
+export * from './lightsail-certificate-props';
+
 /** The default wait for ISSUED: DNS validation usually takes minutes once the records resolve. */
 const DEFAULT_VALIDATION_TIMEOUT = Duration.minutes(45);
-/**
- * The longest wait: CloudFormation waits at most one hour for a custom resource (ServiceTimeout),
- * and the Provider framework's own limit (below) must not fire first, or its message would not
- * say what to check.
- */
-const MAX_VALIDATION_TIMEOUT = Duration.minutes(50);
+/** Above MAX_VALIDATION_TIMEOUT (lightsail-certificate-checks.ts), so the handler's own timeout fires first. */
 const PROVIDER_TOTAL_TIMEOUT = Duration.minutes(55);
 
 /** Warning ids users acknowledge with `Annotations.of(scope).acknowledgeWarning(...)`. */
@@ -59,164 +54,6 @@ const SHARED_RECORD_WARNING = 'cdk-certificates:lightsailSharedValidationRecord'
 
 // Hosted zone + domain -> path of the construct that creates its validation record, per stack.
 const recordOwners = new WeakMap<Stack, Map<string, string>>();
-
-/**
- * The DNS record Lightsail checks to validate one domain of a certificate.
- */
-export interface LightsailValidationRecord {
-  /** The domain the record validates. */
-  readonly domainName: string;
-  /** The record's name (e.g. `_3639ac514e785e898d2646601fa951d5.example.com.`). */
-  readonly recordName: string;
-  /** The record's type (`CNAME`). */
-  readonly recordType: string;
-  /** The record's value (e.g. `_98d2646601fa951d5.mhbtsbpdnt.acm-validations.aws.`). */
-  readonly recordValue: string;
-}
-
-/**
- * A Lightsail certificate (for Lightsail distributions and container services).
- */
-export interface ILightsailCertificate extends IResource {
-  /**
-   * The ARN of the certificate.
-   *
-   * @attribute
-   */
-  readonly certificateArn: string;
-
-  /**
-   * The name of the certificate: what distributions and container services refer to it by.
-   *
-   * @attribute
-   */
-  readonly certificateName: string;
-
-  /**
-   * Attaches the certificate to a Lightsail distribution (AttachCertificateToDistribution), and
-   * detaches it when the attachment is removed from the stack. The certificate must be in
-   * us-east-1 and ISSUED.
-   *
-   * @param distributionName the name of the Lightsail distribution
-   * @returns the custom resource that attaches it, for dependencies
-   */
-  attachToDistribution(distributionName: string): CustomResource;
-
-  /**
-   * The certificate as one entry of a container service's public domain names
-   * (`lightsail.CfnContainer`'s `publicDomainNames`). The container service must be in the
-   * certificate's region.
-   *
-   * @param domainNames the domains the container service answers, all covered by the certificate
-   * @default - every domain of the certificate (required for an imported certificate)
-   */
-  publicDomainName(domainNames?: string[]): lightsail.CfnContainer.PublicDomainNameProperty;
-}
-
-/**
- * Attributes to import an existing Lightsail certificate.
- */
-export interface LightsailCertificateAttributes {
-  /** The name of the certificate. */
-  readonly certificateName: string;
-
-  /**
-   * The ARN of the certificate (it ends in a random ID, so it cannot be built from the name).
-   *
-   * @default - accessing `certificateArn` throws
-   */
-  readonly certificateArn?: string;
-
-  /**
-   * The region that holds the certificate.
-   *
-   * @default - the stack's region
-   */
-  readonly region?: string;
-}
-
-/**
- * Properties of a `LightsailCertificate`.
- */
-export interface LightsailCertificateProps {
-  /**
-   * The domain name of the certificate (its subject's common name), e.g. `example.com`.
-   * At most 64 characters; no wildcard.
-   */
-  readonly domainName: string;
-
-  /**
-   * Further domains the certificate covers, e.g. `www.example.com`: at most nine besides
-   * `domainName` (which may be listed here too; it is not counted twice), no wildcards, no duplicates.
-   *
-   * A change of domains requests a new certificate (and validates it) before the old one is deleted.
-   *
-   * @default - only `domainName`
-   */
-  readonly subjectAlternativeNames?: string[];
-
-  /**
-   * The name of the certificate: letters, digits, hyphens and underscores, 2 to 255 characters,
-   * beginning and ending with a letter or digit, unique in its region.
-   *
-   * A fixed name cannot take new domains: Lightsail holds one certificate per name and region,
-   * and CloudFormation creates the replacement before deleting the old one.
-   *
-   * @default - a name built from the construct path and a hash of the domains, so new domains get
-   * a new name and replace the old certificate without a clash
-   */
-  readonly certificateName?: string;
-
-  /**
-   * The Route 53 public hosted zone in which to create the DNS validation records (one CNAME per
-   * distinct domain, removed with the certificate). Every domain must be in this zone.
-   *
-   * @default - no records are created: create the records in `validationRecords` in your DNS
-   */
-  readonly hostedZone?: route53.IHostedZone;
-
-  /**
-   * Whether the deployment waits until the certificate is ISSUED, so whatever uses
-   * `certificateName` or `certificateArn` (a distribution, a container service) is deployed only
-   * after validation succeeds; a failed validation fails the deployment with Lightsail's reason.
-   *
-   * @default - true when `hostedZone` is given, otherwise false
-   */
-  readonly waitForValidation?: boolean;
-
-  /**
-   * How long to wait for the certificate to be issued, when waiting: at most 50 minutes
-   * (CloudFormation waits at most an hour for a custom resource).
-   *
-   * @default Duration.minutes(45)
-   */
-  readonly validationTimeout?: Duration;
-
-  /**
-   * The region whose Lightsail holds the certificate. Lightsail distributions use only
-   * certificates in us-east-1; a container service uses certificates in its own region.
-   *
-   * @default - us-east-1 when `forDistribution` is true, otherwise the stack's region
-   */
-  readonly region?: string;
-
-  /**
-   * Whether the certificate is for a Lightsail distribution: it is then created in us-east-1
-   * (whatever the stack's region), and any other `region` is an error.
-   *
-   * @default false
-   */
-  readonly forDistribution?: boolean;
-
-  /**
-   * What happens to the certificate (and its validation records) when it is removed from the
-   * stack or replaced. The default deletes it: a certificate is re-creatable from its domains.
-   * Retained records keep automatic renewal working for a retained certificate.
-   *
-   * @default RemovalPolicy.DESTROY
-   */
-  readonly removalPolicy?: RemovalPolicy;
-}
 
 /** The stack's provider for this handler kind (one per stack, whatever the number of certificates). */
 function lightsailProvider(scope: Construct): HandlerProvider {
@@ -394,7 +231,7 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
 
     const forDistribution = props.forDistribution ?? false;
     this.region = props.region ?? (forDistribution ? DISTRIBUTION_REGION : Stack.of(this).region);
-    const subjectAlternativeNames = this.validate(props, forDistribution);
+    const subjectAlternativeNames = validateLightsailCertificate(this, props, forDistribution);
     this.domainNames = [Token.isUnresolved(props.domainName) ? props.domainName : normalizeDomain(props.domainName), ...subjectAlternativeNames];
     this.allDomainNames = this.domainNames;
     const waitForValidation = props.waitForValidation ?? props.hostedZone !== undefined;
@@ -464,91 +301,6 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
     this.certificateArn = attributes.attr('CertificateArn');
     this.certificateName = attributes.attr('CertificateName');
     this.status = attributes.attr('Status');
-  }
-
-  private validate(props: LightsailCertificateProps, forDistribution: boolean): string[] {
-    if (props.region !== undefined && !Token.isUnresolved(props.region)) {
-      const problem = regionProblem(props.region);
-      if (problem) {
-        throw new CertificateInputError('region', problem, this);
-      }
-      if (forDistribution && props.region !== DISTRIBUTION_REGION) {
-        throw new CertificateInputError('region', `must be ${DISTRIBUTION_REGION} (or omitted) when forDistribution is true: Lightsail distributions use only certificates in ${DISTRIBUTION_REGION}, got ${props.region}`, this);
-      }
-    }
-    checkWhenKnown(this, 'certificateName', props.certificateName, certificateNameProblem);
-    const domainKnown = !Token.isUnresolved(props.domainName);
-    if (domainKnown) {
-      const problem = domainNameProblem(props.domainName, DOMAIN_NAME_MAX_LENGTH);
-      if (problem) {
-        throw new CertificateInputError('domainName', problem, this);
-      }
-    }
-    const given = props.subjectAlternativeNames ?? [];
-    if (Token.isUnresolved(given)) {
-      throw new CertificateInputError('subjectAlternativeNames', 'must be a list whose length is known at synth (one validation record per domain is indexed at synth); list the names, tokens are fine as elements', this);
-    }
-    const distinct: string[] = [];
-    const seen = new Set<string>(domainKnown ? [normalizeDomain(props.domainName)] : []);
-    for (const san of given) {
-      if (Token.isUnresolved(san)) {
-        // Checked (and deduplicated) by the handler at deploy.
-        distinct.push(san);
-        continue;
-      }
-      const problem = domainNameProblem(san, SUBJECT_ALTERNATIVE_NAME_MAX_LENGTH);
-      if (problem) {
-        throw new CertificateInputError('subjectAlternativeNames', problem, this);
-      }
-      const normalized = normalizeDomain(san);
-      if (domainKnown && normalized === normalizeDomain(props.domainName)) {
-        // The domain name is always covered; listing it too is allowed and not counted.
-        continue;
-      }
-      if (seen.has(normalized)) {
-        throw new CertificateInputError('subjectAlternativeNames', `'${san}' is listed twice; list each domain once`, this);
-      }
-      seen.add(normalized);
-      distinct.push(normalized);
-    }
-    if (distinct.length > MAX_SUBJECT_ALTERNATIVE_NAMES) {
-      throw new CertificateInputError('subjectAlternativeNames', `at most ${MAX_SUBJECT_ALTERNATIVE_NAMES} names besides domainName, got ${distinct.length}`, this);
-    }
-    if (props.validationTimeout !== undefined) {
-      const seconds = props.validationTimeout.toSeconds();
-      if (seconds < 60 || seconds > MAX_VALIDATION_TIMEOUT.toSeconds()) {
-        throw new CertificateInputError('validationTimeout', `must be between 1 and ${MAX_VALIDATION_TIMEOUT.toMinutes()} minutes (CloudFormation waits at most an hour for a custom resource), got ${props.validationTimeout.toHumanString()}`, this);
-      }
-    }
-    if (props.hostedZone) {
-      this.checkZone(props.hostedZone, [props.domainName, ...distinct]);
-    }
-    return distinct;
-  }
-
-  /** Every known domain must be in the zone, or its record lands where no resolver looks. */
-  private checkZone(zone: route53.IHostedZone, domains: string[]): void {
-    let zoneName: string;
-    try {
-      zoneName = zone.zoneName;
-    } catch {
-      // Imported by ID only: the zone's name is unknown at synth.
-      return;
-    }
-    if (Token.isUnresolved(zoneName)) {
-      return;
-    }
-    const apex = normalizeDomain(zoneName.replace(/\.$/, ''));
-    domains.forEach((domain, i) => {
-      if (Token.isUnresolved(domain)) {
-        return;
-      }
-      const d = normalizeDomain(domain);
-      if (d !== apex && !d.endsWith(`.${apex}`)) {
-        const property = i === 0 ? 'domainName' : 'subjectAlternativeNames';
-        throw new CertificateInputError(property, `'${domain}' is not in the hosted zone ${apex}, so its validation record cannot be created there; use a zone that holds every domain, or create the records yourself (omit hostedZone)`, this);
-      }
-    });
   }
 
   private createRecords(
