@@ -4,7 +4,6 @@ export * from './iam/server-certificate';
 export * from './dms/dms-certificate';
 export * from './lightsail/lightsail-certificate';
 export * from './acm-pca/private-ca-options';
-export * from './acm-pca/private-ca-props';
 export * from './acm-pca/private-ca';
 export * from './acm-pca/issued-certificate';
 export * from './alibaba/alibaba-kms-certificate';

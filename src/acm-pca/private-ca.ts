@@ -41,6 +41,9 @@ import { CertificatePem } from '../material/certificate-material';
 import { CertificateInputError, checkWhenKnown } from '../private/errors';
 import { HandlerResource, StatefulRemovalPolicy, statefulRemovalPolicy, validateTags } from '../private/handler-resource';
 
+// The family's public parts, re-exported here so that this module is the family's one entry.
+export * from './private-ca-props';
+
 abstract class PrivateCaBase extends Resource implements IPrivateCa, iam.IResourceWithPolicy {
   public abstract readonly certificateAuthorityArn: string;
 
