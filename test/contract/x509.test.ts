@@ -7,7 +7,6 @@ import {
   checkPrivateKeyMatchesCertificate,
   daysUntil,
   loadPrivateKey,
-  normalizePem,
   parseCertificates,
   parsePemBlocks,
   summarizeCertificate,
@@ -23,6 +22,11 @@ import {
   TestCertificate,
   TestPki,
 } from '../support/fixtures/pki';
+
+/** Parses strictly and re-emits every block canonically (what the removed normalizePem did). */
+function normalizePem(text: string, property: string): string {
+  return parsePemBlocks(text, property).map(toPem).join('');
+}
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
