@@ -7,7 +7,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { MaterialSource } from '../contract/material-source';
 import { CertificateInputError } from '../private/errors';
-import { addToSharedStatement, grantSecretValueRead } from '../private/grants';
+import { addToSharedStatement, grantKeyDecrypt, grantParameterRead, grantSecretValueRead } from '../private/grants';
 
 /**
  * Where a certificate (or a chain of certificates) in PEM form comes from.
@@ -109,7 +109,7 @@ class SsmCertificatePem extends CertificatePem {
   }
 
   public _bind(scope: Construct, grantee: iam.IGrantable): MaterialSource {
-    this.parameter.grantRead(grantee).applyBefore(scope);
+    grantParameterRead(this.parameter, grantee, scope);
     return { kind: 'ssm', parameterName: this.parameter.parameterName, withDecryption: 'false' };
   }
 }
@@ -189,7 +189,7 @@ class SsmPrivateKey extends PrivateKey {
         arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
       }),
     ], scope);
-    this.encryptionKey?.grantDecrypt(grantee).applyBefore(scope);
+    grantKeyDecrypt(this.encryptionKey, grantee, scope);
     return { kind: 'ssm', parameterName: name, withDecryption: 'true' };
   }
 }

@@ -7,6 +7,7 @@ import * as s3_assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import type { MaterialSource } from '../contract/material-source';
 import { CertificateInputError } from '../private/errors';
+import { grantObjectRead } from '../private/grants';
 
 /** S3's limit on an object key, in UTF-8 bytes. */
 const S3_KEY_MAX_BYTES = 1024;
@@ -85,11 +86,7 @@ class FileCertificateWallet extends CertificateWallet {
     // One asset per binding construct; the assembly stores identical files once.
     const asset = new s3_assets.Asset(scope, 'CertificateWallet', { path: this.filePath });
     // Not asset.grantRead(): that grants List/GetBucket on the whole staging bucket.
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['s3:GetObject'],
-      resourceArns: [asset.bucket.arnForObjects(asset.s3ObjectKey)],
-    });
+    grantObjectRead(grantee, asset.bucket.arnForObjects(asset.s3ObjectKey));
     return { kind: 's3', bucket: asset.s3BucketName, key: asset.s3ObjectKey };
   }
 }
@@ -115,12 +112,7 @@ class BucketCertificateWallet extends CertificateWallet {
   }
 
   public _bind(_scope: Construct, grantee: iam.IGrantable): MaterialSource {
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['s3:GetObject'],
-      resourceArns: [this.bucket.arnForObjects(this.key)],
-    });
-    this.bucket.encryptionKey?.grantDecrypt(grantee);
+    grantObjectRead(grantee, this.bucket.arnForObjects(this.key), this.bucket.encryptionKey);
     return { kind: 's3', bucket: this.bucket.bucketName, key: this.key };
   }
 }

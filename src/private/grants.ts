@@ -1,5 +1,7 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { IConstruct, IDependable } from 'constructs';
 
 // Statements shared by principal and purpose, whose resources grow: a stack of hundreds of
@@ -95,8 +97,24 @@ export function grantSecretValueRead(secret: secretsmanager.ISecret, grantee: ia
   // A secret imported by name has no full ARN: IAM needs the six-character suffix wildcard.
   const arn = secret.secretFullArn ?? `${secret.secretArn}-??????`;
   addToSharedStatement(grantee, ['secretsmanager:GetSecretValue'], [arn], dependent);
-  const decrypt = secret.encryptionKey?.grantDecrypt(grantee);
+  grantKeyDecrypt(secret.encryptionKey, grantee, dependent);
+}
+
+/** Decryption by a KMS key (when there is one), through the key's own grant (policy or principal). */
+export function grantKeyDecrypt(key: kms.IKey | undefined, grantee: iam.IGrantable, dependent?: IConstruct): void {
+  const grant = key?.grantDecrypt(grantee);
   if (dependent) {
-    decrypt?.applyBefore(dependent);
+    grant?.applyBefore(dependent);
   }
+}
+
+/** Read access to one SSM parameter (aws-cdk-lib's grantRead), before `dependent` runs. */
+export function grantParameterRead(parameter: ssm.IParameter, grantee: iam.IGrantable, dependent: IConstruct): void {
+  parameter.grantRead(grantee).applyBefore(dependent);
+}
+
+/** `s3:GetObject` on one object (not a bucket-wide read), and decryption by the bucket's key. */
+export function grantObjectRead(grantee: iam.IGrantable, objectArn: string, encryptionKey?: kms.IKey): void {
+  grantStatement(grantee, new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objectArn] }));
+  grantKeyDecrypt(encryptionKey, grantee);
 }
