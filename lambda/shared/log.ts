@@ -107,7 +107,7 @@ function redactObject(obj: Record<string, unknown>, depth: number, seen: WeakSet
 export function log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
   const line: Record<string, unknown> = { level, message: redactPrivateKeys(String(message)) };
   if (fields) {
-    const safe = redactValue(fields, 0, new WeakSet<object>());
+    const safe = redact(fields);
     if (safe && typeof safe === 'object') {
       for (const [key, value] of Object.entries(safe as Record<string, unknown>)) {
         line[RESERVED_KEYS.has(key) ? `field_${key}` : key] = value;
