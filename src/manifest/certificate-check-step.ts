@@ -186,7 +186,7 @@ function shellWord(word: string): string {
   return /^[A-Za-z0-9._/=+-]+$/.test(word) ? word : `'${word.replace(/'/g, '\'\\\'\'')}'`;
 }
 
-/** This library's version from its own package.json (`lib/` and `src/` are both one level down). */
+/** This library's version from its own package.json (`lib/manifest/` and `src/manifest/` are both two levels down). */
 function defaultCliVersion(): string {
   const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version?: string };
   const version = manifest.version ?? '0.0.0';

@@ -3,8 +3,8 @@
  * Private CA and Secrets Manager over HTTP with the real AWS SDK v3: the key is made in the
  * handler, the CSR signed by moto's CA, and key, certificate and chain land in a real secret.
  *
- * moto deviations met here (the in-repo FakeAcmPca, test/fakes/acm-pca.ts, keeps the AWS
- * behaviour and test/issued-certificate-handler.test.ts checks the handler against it):
+ * moto deviations met here (the in-repo FakeAcmPca, test/support/fakes/acm-pca.ts, keeps the AWS
+ * behaviour and test/acm-pca/issued-certificate-handler.test.ts checks the handler against it):
  * - moto creates every CA in SHORT_LIVED_CERTIFICATE mode whatever UsageMode asks (AWS default:
  *   GENERAL_PURPOSE), so the handler allows at most 7 days here; the tests ask for 7.
  * - moto ignores Validity, SigningAlgorithm and IdempotencyToken of IssueCertificate: every

@@ -3,8 +3,8 @@
  * Custom::PrivateCaExpiryNotices), run as Lambda runs it, against moto's ACM Private CA over HTTP
  * with the real AWS SDK v3.
  *
- * moto deviations met here (the in-repo FakeAcmPca, test/fakes/acm-pca.ts, keeps the AWS
- * behaviour and test/private-ca-handler.test.ts checks the handler against it):
+ * moto deviations met here (the in-repo FakeAcmPca, test/support/fakes/acm-pca.ts, keeps the AWS
+ * behaviour and test/acm-pca/private-ca-handler.test.ts checks the handler against it):
  * - moto deletes an ACTIVE CA (AWS: InvalidStateException until it is DISABLED); the handler's
  *   disable-then-delete order is asserted here from the calls it makes.
  * - moto ignores PermanentDeletionTimeInDays (DescribeCertificateAuthority has no RestorableUntil);

@@ -2,8 +2,8 @@
  * The shipped server-certificate bundle, run as Lambda runs it, against moto's IAM, Secrets
  * Manager, SSM and S3 over HTTP with the real AWS SDK v3.
  *
- * moto deviations met here (each kept in the stricter in-repo fake, test/fakes/iam.ts, driven by
- * test/server-certificate-handler.test.ts):
+ * moto deviations met here (each kept in the stricter in-repo fake, test/support/fakes/iam.ts, driven by
+ * test/iam/server-certificate-handler.test.ts):
  * - moto 5.2.1 does not implement ListServerCertificateTags, TagServerCertificate,
  *   UntagServerCertificate or UpdateServerCertificate (HTTP 500, an HTML page). Every Update of an
  *   existing name reads the tags, so the no-op and in-place updates of `standardSequences` cannot

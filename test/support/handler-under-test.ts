@@ -3,9 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 /**
- * Which build of the handlers a handler suite drives. Each `test/<kind>-handler.test.ts` drives the
- * TypeScript sources; its twin under `test/bundles/` imports `./bundle-tier` first and so drives the
- * shipped bundle from `assets/` through the same suite. Module state is per test file in jest, so
+ * Which build of the handlers a handler suite drives. Each `test/<family>/<kind>-handler.test.ts`
+ * drives the TypeScript sources; its twin `<kind>-handler.bundle.test.ts` beside it imports
+ * `../support/bundle-tier` first and so drives the shipped bundle from `assets/` through the same suite. Module state is per test file in jest, so
  * the choice never leaks into another file.
  */
 export const handlerBuild = { kind: 'source' as 'source' | 'bundle' };

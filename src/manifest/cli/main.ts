@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EXIT_USAGE, runCli } from './check';
 
-/** This package's version, from its package.json (lib/cli/main.js and src/cli/main.ts are both two levels down). */
+/** This package's version, from its package.json (lib/manifest/cli/main.js and src/manifest/cli/main.ts are both three levels down). */
 export function packageVersion(): string {
   const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version?: string };
   return manifest.version ?? 'unknown';
