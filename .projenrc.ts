@@ -62,6 +62,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // What NODE_PATH is to the Lambda runtime: the bundle tier copies each shipped bundle to a
       // folder outside the project, where it finds the AWS SDK only through this path.
       modulePaths: ['<rootDir>/node_modules'],
+      // The test tools' venv and build outputs hold thousands of files jest need not index.
+      modulePathIgnorePatterns: ['<rootDir>/.venv/', '<rootDir>/dist/', '<rootDir>/cdk.out/'],
       coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
     },
   },
@@ -110,7 +112,7 @@ project.eslint?.addOverride({
   },
 });
 
-for (const pattern of ['/lambda/', '/bench/', '/examples/', '/scripts/', '/cdk.out/', '/.ci/', '/.venv/', '/requirements-dev.txt']) {
+for (const pattern of ['/lambda/', '/bench/', '/examples/', '/scripts/', '/cdk.out/', '/.ci/', '/.venv/', '/requirements-dev.txt', '/docs/']) {
   project.addPackageIgnore(pattern);
 }
 // The handler bundles ship in the npm tarball (and so in the Python wheel).

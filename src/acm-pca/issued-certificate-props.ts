@@ -205,6 +205,9 @@ export interface IssuedCertificateProps {
    * keeps both, and also keeps a replaced certificate valid. A certificate is re-creatable from
    * its inputs, and a replacement must retire the old one, hence the default.
    *
+   * RETAIN_ON_UPDATE_OR_DELETE retains as RETAIN does (and a failed first deploy still cleans up);
+   * SNAPSHOT is refused: there is nothing to snapshot.
+   *
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;

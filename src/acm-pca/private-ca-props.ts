@@ -306,6 +306,9 @@ export interface PrivateCaProps {
    * A created CRL or audit bucket is always retained: it holds CRLs that clients of still-valid
    * certificates consult, and audit records.
    *
+   * RETAIN_ON_UPDATE_OR_DELETE retains as RETAIN does (and a failed first deploy still cleans up);
+   * SNAPSHOT is refused: there is nothing to snapshot.
+   *
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;

@@ -217,6 +217,9 @@ export interface AlibabaKmsCertificateProps {
    * the old one, hence DESTROY; a certificate given by `certificateId` was created outside, hence
    * RETAIN.
    *
+   * RETAIN_ON_UPDATE_OR_DELETE retains as RETAIN does (and a failed first deploy still cleans up);
+   * SNAPSHOT is refused: there is nothing to snapshot.
+   *
    * @default RemovalPolicy.DESTROY when KMS creates the certificate; RemovalPolicy.RETAIN with `certificateId`
    */
   readonly removalPolicy?: RemovalPolicy;

@@ -98,6 +98,9 @@ export interface DmsCertificateProps {
    * `DESTROY` suits most uses: replacement (new content) must remove the old certificate, and a
    * certificate can always be imported again from its inputs.
    *
+   * RETAIN_ON_UPDATE_OR_DELETE retains as RETAIN does (and a failed first deploy still cleans up);
+   * SNAPSHOT is refused: there is nothing to snapshot.
+   *
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;

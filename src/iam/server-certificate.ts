@@ -162,6 +162,9 @@ export interface ServerCertificateProps {
   /**
    * What happens to the IAM certificate when it is removed from the stack or replaced.
    *
+   * RETAIN_ON_UPDATE_OR_DELETE retains as RETAIN does (and a failed first deploy still cleans up);
+   * SNAPSHOT is refused: there is nothing to snapshot.
+   *
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;

@@ -155,6 +155,9 @@ export interface LightsailCertificateProps {
    * stack or replaced. The default deletes it: a certificate is re-creatable from its domains.
    * Retained records keep automatic renewal working for a retained certificate.
    *
+   * RETAIN_ON_UPDATE_OR_DELETE retains as RETAIN does (and a failed first deploy still cleans up);
+   * SNAPSHOT is refused: there is nothing to snapshot.
+   *
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;

@@ -6,8 +6,10 @@ import { TagRules, tagProblems } from '../contract/tags';
 
 /**
  * The removal policy of a stateful construct (a certificate, a CA, what they own), decided once
- * for every family: DESTROY or RETAIN (RETAIN_ON_UPDATE_OR_DELETE counts as RETAIN), SNAPSHOT
- * refused. `removalPolicy` is what CloudFormation gets, `handler` what the handler is told.
+ * for every family: SNAPSHOT is refused; RETAIN and RETAIN_ON_UPDATE_OR_DELETE keep the resource
+ * (the handler is told 'retain'); DESTROY deletes it. `removalPolicy` is what CloudFormation gets:
+ * the chosen policy itself, as aws-cdk-lib renders it (RETAIN_ON_UPDATE_OR_DELETE stays
+ * RetainExceptOnCreate, so a failed first deploy still cleans up).
  */
 export interface StatefulRemovalPolicy {
   readonly removalPolicy: RemovalPolicy;
@@ -26,7 +28,7 @@ export function statefulRemovalPolicy(
       'SNAPSHOT does not apply to a certificate or a certificate authority (there is nothing to snapshot); use DESTROY or RETAIN', scope);
   }
   const retain = chosen === RemovalPolicy.RETAIN || chosen === RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
-  return { removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY, handler: retain ? 'retain' : 'destroy' };
+  return { removalPolicy: chosen, handler: retain ? 'retain' : 'destroy' };
 }
 
 /** The stack's provider of a handler kind (one per stack and kind), for a construct's grants and bindings. */

@@ -38,13 +38,13 @@ describe('the contract boundary (eslint)', () => {
     const problems = await restrictedImports('lambda/server-certificate/index.ts', [
       "import { parseCertificates } from '../../src/contract/x509';",
       "import { HandlerProvider } from '../../src/private/provider';",
-      "import { ServerCertificate } from '../../src/server-certificate';",
+      "import { ServerCertificate } from '../../src/iam/server-certificate';",
       "import { Duration } from 'aws-cdk-lib';",
       'export const used = [parseCertificates, HandlerProvider, ServerCertificate, Duration];',
     ].join('\n'));
     expect(problems).toHaveLength(3);
     expect(problems.join('\n')).toMatch(/'\.\.\/\.\.\/src\/private\/provider' import is restricted/);
-    expect(problems.join('\n')).toMatch(/'\.\.\/\.\.\/src\/server-certificate' import is restricted/);
+    expect(problems.join('\n')).toMatch(/'\.\.\/\.\.\/src\/iam\/server-certificate' import is restricted/);
     expect(problems.join('\n')).toMatch(/'aws-cdk-lib' import is restricted/);
   });
 });

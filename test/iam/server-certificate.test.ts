@@ -351,11 +351,11 @@ describe('ServerCertificate: the rules every stateful construct shares', () => {
       .toThrow(/removalPolicy: SNAPSHOT does not apply to a certificate or a certificate authority/);
   });
 
-  test('RETAIN_ON_UPDATE_OR_DELETE retains, as RETAIN does', () => {
+  test('RETAIN_ON_UPDATE_OR_DELETE retains (the handler is told so) and renders as aws-cdk-lib renders it', () => {
     const stack = newStack();
     new ServerCertificate(stack, 'Web', props(stack, { removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE }));
     Template.fromStack(stack).hasResource('Custom::ServerCertificate', {
-      DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain', Properties: Match.objectLike({ RemovalPolicy: 'retain' }),
+      DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain', Properties: Match.objectLike({ RemovalPolicy: 'retain' }),
     });
   });
 

@@ -124,7 +124,7 @@ describe('npm pack rules, on a compiled tree', () => {
     'src/index.ts', 'lambda/some-kind/index.ts', 'lambda/shared/kit.ts', 'test/some.test.ts',
     'test/__snapshots__/some.test.ts.snap', 'examples/app.ts', 'bench/bench.ts', 'scripts/ts-consumer.sh',
     'cdk.out/manifest.json', 'coverage/lcov.info', 'test-reports/junit.xml', 'tsconfig.json', '.ci/run',
-    '.venv/bin/python3', 'dist/js/cdk-certificates@0.0.0.jsii.tgz',
+    '.venv/bin/python3', 'dist/js/cdk-certificates@0.0.0.jsii.tgz', 'docs/ARCHITECTURE.md', 'requirements-dev.txt',
   ];
   let files: string[];
   beforeAll(() => {
