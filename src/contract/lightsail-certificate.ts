@@ -69,17 +69,32 @@ export interface LightsailCertificateResourceProperties {
   readonly RecordCount?: string;
 }
 
+/** The type of every Lightsail DNS validation record. */
+export const VALIDATION_RECORD_TYPE = 'CNAME';
+
 /**
- * `Custom::LightsailCertificate` attributes. `Record<i>Domain|Name|Type|Value` describe the
- * validation record of the i-th distinct domain (the domain name first, then the subject
- * alternative names in order), `i` from 0 to `RecordCount - 1`.
+ * `Custom::LightsailCertificate` attributes. Only what the construct cannot know at synth is
+ * returned (CloudFormation accepts at most 4096 bytes of response): of the validation record of
+ * the i-th distinct domain (the domain name first, then the subject alternative names in order,
+ * `i` from 0 to the number of domains less one), `Record<i>Label` ({@link recordLabelAttribute}),
+ * what precedes the domain in the record's name, and `Record<i>Value`
+ * ({@link recordValueAttribute}). The record is the CNAME `<label>.<domain>.` to `<value>`.
  */
 export interface LightsailCertificateResourceAttributes {
   readonly CertificateArn: string;
   readonly CertificateName: string;
   readonly Status: string;
-  readonly RecordCount: string;
   readonly [key: string]: string;
+}
+
+/** The attribute holding the label(s) before the i-th domain in its validation record's name. */
+export function recordLabelAttribute(index: number): string {
+  return `Record${index}Label`;
+}
+
+/** The attribute holding the value of the i-th domain's validation record. */
+export function recordValueAttribute(index: number): string {
+  return `Record${index}Value`;
 }
 
 /** `Custom::LightsailCertificateValidation` properties. */

@@ -3,6 +3,7 @@ import {
   ArnFormat,
   CustomResource,
   Duration,
+  Fn,
   ITaggable,
   RemovalPolicy,
   Resource,
@@ -30,8 +31,11 @@ import {
   LightsailValidationResourceAttributes,
   LightsailValidationResourceProperties,
   LIGHTSAIL_VALIDATION_RESOURCE_TYPE,
+  VALIDATION_RECORD_TYPE,
   certificateNameProblem,
   normalizeDomain,
+  recordLabelAttribute,
+  recordValueAttribute,
   regionProblem,
 } from '../contract/lightsail-certificate';
 import { CertificateInputError, checkWhenKnown, importedAttribute } from '../private/errors';
@@ -265,16 +269,18 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
       tagRules: LIGHTSAIL_TAG_RULES,
     });
 
+    // The handler returns only what is unknown at synth (its response is limited to 4096 bytes):
+    // the label(s) before each domain in the record's name, and the record's value.
     this.validationRecords = this.domainNames.map((domain, i) => ({
-      domainName: Token.isUnresolved(domain) ? certificate.dynamicAttr(`Record${i}Domain`) : normalizeDomain(domain),
-      recordName: certificate.dynamicAttr(`Record${i}Name`),
-      recordType: certificate.dynamicAttr(`Record${i}Type`),
-      recordValue: certificate.dynamicAttr(`Record${i}Value`),
+      domainName: domain,
+      recordName: Fn.join('', [certificate.dynamicAttr(recordLabelAttribute(i)), '.', domain, '.']),
+      recordType: VALIDATION_RECORD_TYPE,
+      recordValue: certificate.dynamicAttr(recordValueAttribute(i)),
     }));
 
     // 2. The DNS records, from the certificate's attributes (so they depend on it).
     this.validationRecordSets = props.hostedZone
-      ? this.createRecords(props.hostedZone, certificate, removalPolicy)
+      ? this.createRecords(props.hostedZone, removalPolicy)
       : [];
 
     // 3. The wait for ISSUED, after every record exists: only then can validation succeed.
@@ -305,19 +311,19 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
 
   private createRecords(
     zone: route53.IHostedZone,
-    certificate: HandlerResource<LightsailCertificateResourceProperties, LightsailCertificateResourceAttributes>,
     removalPolicy: StatefulRemovalPolicy,
   ): route53.CfnRecordSet[] {
     return this.domainNames.map((domain, i) => {
+      const validationRecord = this.validationRecords[i];
       // Named by domain, so adding or removing a domain leaves the other records in place (an
       // index-named record would be renamed, and Route 53 refuses a second record of one name).
       const id = Token.isUnresolved(domain) ? `ValidationRecord${i}` : `ValidationRecord-${normalizeDomain(domain)}`;
       const record = new route53.CfnRecordSet(this, id, {
         hostedZoneId: zone.hostedZoneId,
-        name: certificate.dynamicAttr(`Record${i}Name`),
-        type: 'CNAME',
+        name: validationRecord.recordName,
+        type: validationRecord.recordType,
         ttl: '60',
-        resourceRecords: [certificate.dynamicAttr(`Record${i}Value`)],
+        resourceRecords: [validationRecord.recordValue],
       });
       // Renewal revalidates through the same records: they live as long as the certificate.
       record.applyRemovalPolicy(removalPolicy.removalPolicy);

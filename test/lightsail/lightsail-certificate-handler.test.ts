@@ -78,6 +78,16 @@ function certProps(overrides: Partial<LightsailCertificateResourceProperties> = 
   } as LightsailCertificateResourceProperties);
 }
 
+/** How many validation records the response carries. */
+function recordCount(data: Record<string, string> | undefined): number {
+  return Object.keys(data ?? {}).filter((k) => /^Record\d+Label$/.test(k)).length;
+}
+
+/** The label the fake's record puts before `domain`. */
+function labelOf(domain: string): string {
+  return FakeLightsail.recordFor(domain).name.slice(0, -(domain.length + 2));
+}
+
 function tags(c: { tags: Map<string, string> }): Record<string, string> {
   return Object.fromEntries(c.tags);
 }
@@ -118,7 +128,8 @@ describe('Custom::LightsailCertificate lifecycle', () => {
             expect(c.name).toMatch(/^Stack-Site-1A2B3C4D-[0-9a-f]{10}$/);
             expect(c.domainName).toBe('example.com');
             expect(tags(c)).toEqual({ team: 'platform' });
-            expect(step.data).toMatchObject({ CertificateArn: c.arn, CertificateName: c.name, Status: 'PENDING_VALIDATION', RecordCount: '3' });
+            expect(step.data).toMatchObject({ CertificateArn: c.arn, CertificateName: c.name, Status: 'PENDING_VALIDATION' });
+            expect(recordCount(step.data)).toBe(3);
             break;
           }
           case 'retriedCreate':
@@ -134,14 +145,14 @@ describe('Custom::LightsailCertificate lifecycle', () => {
             expect(c.arn).toBe(firstArn);
             expect(tags(c)).toEqual({ team: 'edge', tier: 'prod' });
             // The attributes follow the new order of the alternative names.
-            expect(step.data?.Record1Domain).toBe('api.example.com');
-            expect(step.data?.Record2Domain).toBe('www.example.com');
+            expect(step.data?.Record1Label).toBe(labelOf('api.example.com'));
+            expect(step.data?.Record2Label).toBe(labelOf('www.example.com'));
             expect(lightsail.callsOf('CreateCertificate')).toHaveLength(1);
             break;
           }
           case 'updateReplace':
             expect(lightsail.all()).toHaveLength(2);
-            expect(step.data?.RecordCount).toBe('4');
+            expect(recordCount(step.data)).toBe(4);
             break;
           case 'deleteOld':
             expect(lightsail.all().map((c) => c.arn)).not.toContain(firstArn);
@@ -178,12 +189,15 @@ describe('Custom::LightsailCertificate lifecycle', () => {
       domainName: 'example.com',
       subjectAlternativeNames: ['www.example.com', 'static.example.com'],
     });
-    expect(step.data?.RecordCount).toBe('3');
+    // Only what the construct cannot know at synth: the label before each domain, and the value.
+    expect(Object.keys(step.data ?? {}).sort()).toEqual([
+      'CertificateArn', 'CertificateName',
+      'Record0Label', 'Record0Value', 'Record1Label', 'Record1Value', 'Record2Label', 'Record2Value',
+      'Status',
+    ]);
     ['example.com', 'www.example.com', 'static.example.com'].forEach((domain, i) => {
-      expect(step.data?.[`Record${i}Domain`]).toBe(domain);
-      expect(step.data?.[`Record${i}Name`]).toBe(FakeLightsail.recordFor(domain).name);
+      expect(`${step.data?.[`Record${i}Label`]}.${domain}.`).toBe(FakeLightsail.recordFor(domain).name);
       expect(step.data?.[`Record${i}Value`]).toBe(FakeLightsail.recordFor(domain).value);
-      expect(step.data?.[`Record${i}Type`]).toBe('CNAME');
     });
     expect(certificate.status).toBe('PENDING_VALIDATION');
     expect(step.data?.Status).toBe('PENDING_VALIDATION');
@@ -201,8 +215,37 @@ describe('Custom::LightsailCertificate lifecycle', () => {
       }
     };
     const { step } = await createCertificate();
-    expect(step.data?.RecordCount).toBe('2');
-    expect(step.data?.Record0Name).not.toBe(step.data?.Record1Name);
+    expect(recordCount(step.data)).toBe(2);
+    expect(step.data?.Record0Label).not.toBe(step.data?.Record1Label);
+  });
+
+  test('a record name in another case or without the trailing dot still yields its label', async () => {
+    const label = labelOf('www.example.com');
+    lightsail.onCall = (call) => {
+      if (call.operation === 'CreateCertificate') {
+        const record = lightsail.only().records[1];
+        record.resourceRecord = { ...record.resourceRecord, name: `${label.toUpperCase()}.WWW.Example.COM`, type: 'cname' };
+      }
+    };
+    const { step } = await createCertificate();
+    expect(step.data?.Record1Label).toBe(label.toUpperCase());
+  });
+
+  test.each([
+    ['a record name not under its domain', { name: '_0123456789abcdef.example.org.' }, /gave www\.example\.com the validation record CNAME _0123456789abcdef\.example\.org\., not a CNAME record named <label>\.www\.example\.com\./],
+    ['a record name that is the domain itself', { name: 'www.example.com.' }, /gave www\.example\.com the validation record CNAME www\.example\.com\., not a CNAME record/],
+    ['a record of another type', { type: 'TXT' }, /gave www\.example\.com the validation record TXT _[0-9a-f]+\.www\.example\.com\., not a CNAME record/],
+  ])('%s fails the create clearly and removes the certificate', async (_what, change, pattern) => {
+    lightsail.onCall = (call) => {
+      if (call.operation === 'CreateCertificate') {
+        const record = lightsail.only().records[1];
+        record.resourceRecord = { ...record.resourceRecord, ...change };
+      }
+    };
+    const step = await certificates.create(certProps());
+    expect(step.error?.message).toMatch(pattern);
+    expect(step.error?.message).toMatch(/create this record in your DNS yourself \(omit hostedZone\)/);
+    expect(lightsail.all()).toHaveLength(0);
   });
 
   test('records that never appear fail the create within the bound and remove the certificate', async () => {
@@ -420,7 +463,7 @@ describe('Custom::LightsailCertificate lifecycle', () => {
   test('nine alternative names plus the domain listed again is accepted', async () => {
     const sans = ['example.com', ...Array.from({ length: 9 }, (_, i) => `s${i}.example.com`)];
     const { step } = await createCertificate({ SubjectAlternativeNames: sans });
-    expect(step.data?.RecordCount).toBe('10');
+    expect(recordCount(step.data)).toBe(10);
     expect(lightsail.callsOf('CreateCertificate')[0].input.subjectAlternativeNames).toHaveLength(9);
   });
 

@@ -54,10 +54,11 @@ describe('LightsailCertificate: template', () => {
     const records = t.findResources('AWS::Route53::RecordSet');
     expect(Object.keys(records)).toHaveLength(4);
     const byName = Object.values(records).map((r: any) => r.Properties);
-    ['example.com', 'www.example.com', 'api.example.com', 'static.example.com'].forEach((_domain, i) => {
+    ['example.com', 'www.example.com', 'api.example.com', 'static.example.com'].forEach((domain, i) => {
       expect(byName).toContainEqual({
         HostedZoneId: 'Z0123456789ABC',
-        Name: { 'Fn::GetAtt': [certId, `Record${i}Name`] },
+        // The name is the label Lightsail returns, then the domain the construct has.
+        Name: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [certId, `Record${i}Label`] }, `.${domain}.`]] },
         Type: 'CNAME',
         TTL: '60',
         ResourceRecords: [{ 'Fn::GetAtt': [certId, `Record${i}Value`] }],
@@ -145,20 +146,25 @@ describe('LightsailCertificate: template', () => {
     t.hasOutput('Record1', {
       Value: {
         'Fn::Join': ['', [
-          'www.example.com ',
-          { 'Fn::GetAtt': [certId, 'Record1Type'] }, ' ',
-          { 'Fn::GetAtt': [certId, 'Record1Name'] }, ' ',
+          'www.example.com CNAME ',
+          { 'Fn::GetAtt': [certId, 'Record1Label'] }, '.www.example.com. ',
           { 'Fn::GetAtt': [certId, 'Record1Value'] },
         ]],
       },
     });
   });
 
-  test('a domain only known at deploy: its record\'s domain comes from the certificate too', () => {
+  test('a domain only known at deploy: its record is named from the label and the domain\'s token', () => {
     const s = stack();
     const domain = Fn.importValue('SiteDomain');
-    const site = new LightsailCertificate(s, 'Site', { domainName: domain });
-    expect(s.resolve(site.validationRecords[0].domainName)).toEqual({ 'Fn::GetAtt': [expect.any(String), 'Record0Domain'] });
+    const site = new LightsailCertificate(s, 'Site', { domainName: domain, hostedZone: zone(s) });
+    const certId = s.getLogicalId(site.node.defaultChild as CfnResource);
+    const record = site.validationRecords[0];
+    expect(s.resolve(record.domainName)).toEqual({ 'Fn::ImportValue': 'SiteDomain' });
+    expect(record.recordType).toBe('CNAME');
+    const name = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [certId, 'Record0Label'] }, '.', { 'Fn::ImportValue': 'SiteDomain' }, '.']] };
+    expect(s.resolve(record.recordName)).toEqual(name);
+    Template.fromStack(s).hasResourceProperties('AWS::Route53::RecordSet', { Name: name, Type: 'CNAME' });
   });
 
   test('two certificates validating one domain through one zone warn about the shared record', () => {
