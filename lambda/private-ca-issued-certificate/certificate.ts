@@ -11,8 +11,13 @@
  *   so it can never be answered with a certificate for a different key.
  * - Only once the certificate is issued and its public key checked against the key are
  *   `privateKey`, `certificate` and `certificateChain` replaced, in one PutSecretValue.
- * - Delete never touches the secret (a replacement's delete of the old certificate runs after the
- *   new one is stored; when the construct goes, CloudFormation deletes the secret itself).
+ * - Each stored certificate is its own secret version, whose VersionId (derived from the request
+ *   and the certificate, so a retried write is the same version) is returned as `SecretVersionId`.
+ *   Consumers read that version: a re-issue changes their properties, so CloudFormation updates
+ *   them all before its cleanup revokes the old certificate.
+ * - Delete revokes; it touches the secret only when the secret still holds the certificate being
+ *   revoked (the rollback of a re-issue): the previous certificate is written back first, so the
+ *   secret never holds a revoked certificate while an older valid one exists.
  */
 import { buildCsr, GeneratedKey, generateKey, loadKey } from './csr';
 import { CERTIFICATE_ARN, idempotencyToken, issuanceInputs, parseRequest, Request } from './request';
@@ -108,12 +113,12 @@ async function update(event: Event): Promise<OnEventResponse> {
   if (unchanged && CERTIFICATE_ARN.test(physicalId)) {
     // Only delete-time settings changed (or nothing): they take effect from the properties
     // CloudFormation sends with the Delete. Read-only: report the same certificate again.
-    log('info', 'no change to the certificate; nothing to issue', { certificateArn: physicalId });
     const stored = await readSecret(request.secretArn);
-    const pem = stored.certificateArn === physicalId && stored.certificate
-      ? stored.certificate
-      : (await getIssuedCertificate(PCA, request.caArn, physicalId)).certificate;
-    return respond(physicalId, pem, request.secretArn, request.notifyDaysBefore);
+    if (stored.doc.certificateArn === physicalId && stored.doc.certificate && stored.versionId) {
+      log('info', 'no change to the certificate; nothing to issue', { certificateArn: physicalId });
+      return respond(physicalId, stored.doc.certificate, request.secretArn, stored.versionId, request.notifyDaysBefore);
+    }
+    log('warn', 'the secret no longer holds this certificate; issuing it again', { certificateArn: physicalId });
   }
   // Any other change is a new certificate; CloudFormation then deletes (revokes) the old one.
   return issue(event, request);
@@ -121,14 +126,16 @@ async function update(event: Event): Promise<OnEventResponse> {
 
 async function issue(event: Event, request: Request): Promise<OnEventResponse> {
   const issuance = contentHash(event.StackId, event.LogicalResourceId, issuanceInputs(event.ResourceProperties));
-  const stored = await readSecret(request.secretArn);
+  const current = await readSecret(request.secretArn);
+  const stored = current.doc;
 
-  // An earlier attempt of this very request completed (its response was lost): adopt it. This
-  // also answers the rollback of a failed replacement, whose secret still holds this certificate.
+  // An earlier attempt of this very request completed (its response was lost): adopt it, with no
+  // date check (an update back to a state that still exists). No other stack can be met here:
+  // the secret is this construct's own, and `issuance` hashes the stack ID and logical ID.
   if (stored.issuance === issuance && stored.certificateArn && stored.certificate && stored.privateKey
-    && CERTIFICATE_ARN.test(stored.certificateArn)) {
+    && CERTIFICATE_ARN.test(stored.certificateArn) && current.versionId) {
     log('info', 'adopting the certificate an earlier attempt stored', { certificateArn: stored.certificateArn });
-    return respond(stored.certificateArn, stored.certificate, request.secretArn, request.notifyDaysBefore);
+    return respond(stored.certificateArn, stored.certificate, request.secretArn, current.versionId, request.notifyDaysBefore);
   }
 
   const ca = await describeCa(request.caArn);
@@ -151,6 +158,7 @@ async function issue(event: Event, request: Request): Promise<OnEventResponse> {
 
   let certificateArn: string | undefined;
   let issued: IssuedPems | undefined;
+  let versionId: string;
   try {
     const token = idempotencyToken(issuance, key.publicKeyFingerprint);
     log('info', reused ? 'issuing the certificate again with the key of an interrupted attempt' : 'issuing a certificate', {
@@ -177,19 +185,26 @@ async function issue(event: Event, request: Request): Promise<OnEventResponse> {
       }
       throw e;
     }
-    await writeSecret(request.secretArn, {
+    versionId = await writeSecret(request.secretArn, {
       privateKey: key.privateKeyPem,
       certificate: issued.certificate,
       certificateChain: issued.chain,
       certificateArn,
       issuance,
-    });
+    }, secretVersionId(issuance, certificateArn));
   } catch (e) {
     await abandon(request, previous, certificateArn, issued !== undefined);
     throw e;
   }
-  log('info', 'stored the certificate, its chain and its key in the secret', { certificateArn, secretArn: request.secretArn });
-  return respond(certificateArn, issued.certificate, request.secretArn, request.notifyDaysBefore);
+  log('info', 'stored the certificate, its chain and its key in the secret', { certificateArn, secretArn: request.secretArn, versionId });
+  return respond(certificateArn, issued.certificate, request.secretArn, versionId, request.notifyDaysBefore);
+}
+
+/** The VersionId of a stored certificate: Secrets Manager's ClientRequestToken is 32 to 64 characters. */
+function secretVersionId(issuance: string, certificateArn: string): string {
+  const hex = contentHash('secret-version', issuance, certificateArn);
+  // A UUID's shape, as the SDK generates them, so the ID reads like any other VersionId.
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
 /**
@@ -235,6 +250,7 @@ async function remove(event: Event): Promise<OnEventResponse> {
     });
     return { PhysicalResourceId: physicalId };
   }
+  await restorePreviousIfCurrent(props.SecretArn, physicalId);
   const revocationReason = (REVOCATION_REASONS as readonly string[]).includes(props.RevocationReason) ? props.RevocationReason : 'SUPERSEDED';
   // The CA is part of the certificate ARN: the certificate is revoked where it was issued, even
   // when the properties now name another CA.
@@ -273,6 +289,41 @@ async function remove(event: Event): Promise<OnEventResponse> {
   return { PhysicalResourceId: physicalId };
 }
 
+/**
+ * Before a certificate is revoked: if the secret still holds it as AWSCURRENT (a re-issue that
+ * rolled back, so CloudFormation deletes the new certificate and keeps the old one), write the
+ * previous certificate back when it is still valid, so readers of AWSCURRENT never get a revoked
+ * one. Consumers that pinned the old version read it anyway. Best effort: the revocation goes on.
+ * A Delete does not say whether it is a rollback's or the stack's: on a stack delete after a
+ * re-issue the same rule writes the earlier certificate back just before the secret goes.
+ */
+async function restorePreviousIfCurrent(secretArn: string | undefined, certificateArn: string): Promise<void> {
+  if (!secretArn) {
+    return;
+  }
+  try {
+    const current = await readSecret(secretArn);
+    if (current.doc.certificateArn !== certificateArn) {
+      return;
+    }
+    const previous = await readSecret(secretArn, 'AWSPREVIOUS');
+    const doc = withoutPending(previous.doc);
+    if (!doc.certificateArn || doc.certificateArn === certificateArn || !doc.certificate || !doc.privateKey || !doc.issuance) {
+      return;
+    }
+    const notAfter = Date.parse(summarizeCertificate(parseCertificates(doc.certificate, 'certificate')[0]).notAfter);
+    if (!(notAfter > Date.now())) {
+      return;
+    }
+    // A token of its own: the original version may still exist with this very document, and
+    // Secrets Manager would take a repeated token as a retry and move no label.
+    await writeSecret(secretArn, doc, secretVersionId(`restored ${current.versionId ?? ''}`, doc.certificateArn));
+    log('info', 'the secret holds the previous certificate again', { certificateArn: doc.certificateArn });
+  } catch (e) {
+    log('warn', 'could not put the previous certificate back in the secret', { error: errorName(e) });
+  }
+}
+
 async function caIsGone(caArn: string): Promise<boolean> {
   try {
     const ca = await describeCa(caArn);
@@ -303,7 +354,7 @@ function checkCa(ca: Awaited<ReturnType<typeof describeCa>>, request: Request): 
   });
 }
 
-function respond(certificateArn: string, certificatePem: string, secretArn: string, notifyDaysBefore: number[]): OnEventResponse {
+function respond(certificateArn: string, certificatePem: string, secretArn: string, secretVersion: string, notifyDaysBefore: number[]): OnEventResponse {
   const summary = summarizeCertificate(parseCertificates(certificatePem, 'certificate')[0]);
   const data: IssuedCertificateResourceAttributes = {
     ...expiryNoticeData(summary.notAfter, notifyDaysBefore, 'certificate'),
@@ -312,6 +363,7 @@ function respond(certificateArn: string, certificatePem: string, secretArn: stri
     NotBefore: summary.notBefore,
     NotAfter: summary.notAfter,
     SecretArn: secretArn,
+    SecretVersionId: secretVersion,
   };
   return { PhysicalResourceId: certificateArn, Data: data };
 }

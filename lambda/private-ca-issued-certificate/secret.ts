@@ -33,37 +33,55 @@ const SECRET_ERRORS: Record<string, ErrorExplainer> = {
   LimitExceededException: () => 'the certificate\'s secret has too many versions; deploy again later',
 };
 
-export async function readSecret(secretArn: string): Promise<SecretDocument> {
+/** A version of the secret: its document and its VersionId (absent while the secret is empty). */
+export interface StoredDocument {
+  readonly doc: SecretDocument;
+  readonly versionId?: string;
+}
+
+/** The document at a staging label (AWSCURRENT unless told). */
+export async function readSecret(secretArn: string, versionStage: 'AWSCURRENT' | 'AWSPREVIOUS' = 'AWSCURRENT'): Promise<StoredDocument> {
   let text: string | undefined;
+  let versionId: string | undefined;
   try {
-    const response = await secrets.call('secretsmanager:GetSecretValue', ({ sdk, client }) => client.send(new sdk.GetSecretValueCommand({ SecretId: secretArn })));
+    const response = await secrets.call('secretsmanager:GetSecretValue', ({ sdk, client }) => client.send(new sdk.GetSecretValueCommand({
+      SecretId: secretArn,
+      VersionStage: versionStage,
+    })));
     text = response.SecretString;
+    versionId = response.VersionId;
   } catch (e) {
     // A new secret has no value (no AWSCURRENT version) until the first write.
     if (errorName(e) === 'ResourceNotFoundException') {
-      return {};
+      return { doc: {} };
     }
     throw translateError(e, SECRET_ERRORS, 'secret');
   }
   if (text === undefined || text.trim() === '') {
-    return {};
+    return { doc: {}, versionId };
   }
   try {
     const parsed: unknown = JSON.parse(text);
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed as SecretDocument : {};
+    return { doc: parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed as SecretDocument : {}, versionId };
   } catch {
     // Not ours (someone wrote another value): it holds nothing to keep.
     log('warn', 'the certificate\'s secret does not hold JSON; it will be overwritten', { secretArn });
-    return {};
+    return { doc: {}, versionId };
   }
 }
 
-export async function writeSecret(secretArn: string, doc: SecretDocument): Promise<void> {
+/**
+ * Writes a new version and returns its VersionId. A `versionId` makes the write idempotent
+ * (Secrets Manager's ClientRequestToken): a retried write of the same document is the same version.
+ */
+export async function writeSecret(secretArn: string, doc: SecretDocument, versionId?: string): Promise<string> {
   try {
-    await secrets.call('secretsmanager:PutSecretValue', ({ sdk, client }) => client.send(new sdk.PutSecretValueCommand({
+    const response = await secrets.call('secretsmanager:PutSecretValue', ({ sdk, client }) => client.send(new sdk.PutSecretValueCommand({
       SecretId: secretArn,
       SecretString: JSON.stringify(doc),
+      ClientRequestToken: versionId,
     })));
+    return response.VersionId ?? versionId ?? '';
   } catch (e) {
     throw translateError(e, SECRET_ERRORS, 'secret');
   }

@@ -13,6 +13,7 @@ import {
 import {
   checkCertificateBody,
   checkCertificateChain,
+  checkDates,
   checkPrivateKeyMatchesCertificate,
   parseCertificates,
 } from '../../src/contract/x509';
@@ -24,7 +25,7 @@ import { earliestNotAfter, expiryNoticeData, parseNotifyDaysBefore } from '../sh
 import type { ResourceLifecycle } from '../shared/handler';
 import { log } from '../shared/log';
 import { parseMaterialSource, readMaterial } from '../shared/material';
-import { contentHash, generatedName } from '../shared/physical-name';
+import { assertAdoptable, assertUpdatable, mayDelete, Owner, ownedName, ownershipOf, withOwnerTags } from '../shared/ownership';
 import { retryWhile } from '../shared/retry';
 
 /** IAM, made on first use; its own server faults and concurrent changes are retried too. */
@@ -49,7 +50,9 @@ interface Desired {
   readonly body: string;
   readonly chain?: string;
   readonly privateKey: string;
+  /** The user's tags and the ownership tags. */
   readonly tags: Tag[];
+  readonly owner: Owner;
   /** The name was chosen by the user (a new body cannot reuse it). */
   readonly fixedName: boolean;
   /** Day counts of the expiry notices to time (notifyBeforeExpiry). */
@@ -79,13 +82,17 @@ export function serverCertificateError(e: unknown, event: OnEventRequest<unknown
 
 /** `Custom::ServerCertificate`. */
 export const serverCertificate: ResourceLifecycle<ServerCertificateResourceProperties> = {
-  create: async (event) => create(await desiredState(event.ResourceProperties)),
+  create: async (event) => create(await desiredState(event.ResourceProperties, event)),
   update,
   delete: remove,
 };
 
-/** Reads the material and applies every rule before anything is written. */
-export async function desiredState(props: ServerCertificateResourceProperties): Promise<Desired> {
+/**
+ * Reads the material and applies every content rule before anything is written. Dates are
+ * checked only before an upload ({@link create}): an update of tags or path, or back to a
+ * certificate IAM still holds (a rollback), succeeds even when the certificate has expired.
+ */
+export async function desiredState(props: ServerCertificateResourceProperties, owner: Owner): Promise<Desired> {
   const notifyDaysBefore = parseNotifyDaysBefore(props.NotifyDaysBefore);
   const body = await readMaterial(parseMaterialSource(props.CertificateBody, 'certificateBody'), 'certificateBody');
   const chainSource: MaterialSource | undefined = props.CertificateChain === undefined
@@ -100,12 +107,9 @@ export async function desiredState(props: ServerCertificateResourceProperties): 
     checkLength('certificateChain', chain, CERTIFICATE_CHAIN_MAX_LENGTH);
   }
   asInputError(() => {
-    const result = checkCertificateBody(body, 'certificateBody');
-    for (const warning of result.warnings) {
-      log('warn', warning);
-    }
+    checkCertificateBody(body, 'certificateBody', { dates: false });
     if (chain !== undefined && chain.trim().length > 0) {
-      checkCertificateChain(chain, 'certificateChain', body);
+      checkCertificateChain(chain, 'certificateChain', body, { dates: false });
     }
     checkPrivateKeyMatchesCertificate(privateKey, body, 'privateKey');
   });
@@ -123,7 +127,7 @@ export async function desiredState(props: ServerCertificateResourceProperties): 
       throw new InputError('serverCertificateName', problem);
     }
   } else {
-    name = generatedName(props.NamePrefix ?? 'cert', contentHash(...fingerprints(body), '|', ...fingerprints(chain)), {
+    name = ownedName(owner, props.NamePrefix ?? 'cert', [...fingerprints(body), '|', ...fingerprints(chain)], {
       maxLength: SERVER_CERTIFICATE_NAME_MAX_LENGTH,
     });
   }
@@ -133,13 +137,27 @@ export async function desiredState(props: ServerCertificateResourceProperties): 
     body,
     chain: chain !== undefined && chain.trim().length > 0 ? chain : undefined,
     privateKey,
-    tags: (props.Tags ?? []).map(t => ({ Key: t.Key, Value: t.Value })),
+    tags: withOwnerTags(props.Tags ?? [], owner),
+    owner,
     fixedName: props.ServerCertificateName !== undefined && props.ServerCertificateName !== '',
     notifyDaysBefore,
   };
 }
 
 async function create(desired: Desired): Promise<OnEventResponse> {
+  const existing = await getCertificate(desired.name);
+  if (existing) {
+    // A retried Create (or a rollback to a certificate IAM still holds) finds its own upload: no
+    // date check, nothing uploaded. Never what another stack or resource owns.
+    assertAdoptable(ownershipOf(existing.Tags, desired.owner), `the IAM server certificate '${desired.name}'`, 'serverCertificateName');
+    if (!sameContent(existing, desired)) {
+      throw new InputError('serverCertificateName',
+        `an IAM server certificate named '${desired.name}' already exists with a different certificate; choose another serverCertificateName, or omit it to have one generated`);
+    }
+    log('info', 'adopting the server certificate this resource uploaded earlier', { serverCertificateName: desired.name });
+    return reconcile(existing, desired);
+  }
+  checkDatesBeforeUpload(desired);
   try {
     // Tags go with the upload, so nothing is left half-created if a later call fails.
     const response = await iam.call('UploadServerCertificate', ({ sdk, client }) => client.send(new sdk.UploadServerCertificateCommand({
@@ -156,19 +174,35 @@ async function create(desired: Desired): Promise<OnEventResponse> {
     if (errorName(e) !== 'EntityAlreadyExistsException') {
       throw e;
     }
-    // A retried Create (or a generated name seen before) finds its own earlier upload.
-    const existing = await getCertificate(desired.name);
-    if (!existing || !sameContent(existing, desired)) {
+    // Uploaded meanwhile by a concurrent attempt: the same rules as above.
+    const raced = await getCertificate(desired.name);
+    if (!raced) {
+      throw e;
+    }
+    assertAdoptable(ownershipOf(raced.Tags, desired.owner), `the IAM server certificate '${desired.name}'`, 'serverCertificateName');
+    if (!sameContent(raced, desired)) {
       throw new InputError('serverCertificateName',
         `an IAM server certificate named '${desired.name}' already exists with a different certificate; choose another serverCertificateName, or omit it to have one generated`);
     }
-    log('info', 'adopting the server certificate uploaded by an earlier attempt', { serverCertificateName: desired.name });
-    return reconcile(existing, desired);
+    return reconcile(raced, desired);
   }
 }
 
+/** Expired or not-yet-valid material is never uploaded; expiring soon is a warning. */
+function checkDatesBeforeUpload(desired: Desired): void {
+  asInputError(() => {
+    const warnings = checkDates(desired.body, 'certificateBody');
+    if (desired.chain !== undefined) {
+      warnings.push(...checkDates(desired.chain, 'certificateChain'));
+    }
+    for (const warning of warnings) {
+      log('warn', warning);
+    }
+  });
+}
+
 async function update(event: Event): Promise<OnEventResponse> {
-  const desired = await desiredState(event.ResourceProperties);
+  const desired = await desiredState(event.ResourceProperties, event);
   const oldName = event.PhysicalResourceId!;
   if (desired.name !== oldName) {
     // New body, chain or name: upload a new certificate; CloudFormation then deletes the old one.
@@ -179,6 +213,7 @@ async function update(event: Event): Promise<OnEventResponse> {
     log('warn', 'the server certificate is gone; uploading it again', { serverCertificateName: desired.name });
     return create(desired);
   }
+  assertUpdatable(ownershipOf(existing.Tags, desired.owner), `the IAM server certificate '${desired.name}'`);
   if (!sameContent(existing, desired)) {
     throw new InputError('serverCertificateName',
       `is fixed to '${desired.name}', and IAM cannot change the certificate of an existing name; give a new serverCertificateName with the new certificate, or omit it to have one generated`);
@@ -232,6 +267,17 @@ async function remove(event: Event): Promise<OnEventResponse> {
     log('info', 'nothing to delete', { physicalResourceId: name });
     return { PhysicalResourceId: name };
   }
+  // The physical ID is only ever a certificate this resource uploaded or adopted as its own, so
+  // the tags GetServerCertificate returns are enough here (no ListServerCertificateTags): they
+  // guard against a certificate another stack owns all the same.
+  const existing = await getCertificate(name, false);
+  if (!existing) {
+    log('info', 'server certificate already gone', { serverCertificateName: name });
+    return { PhysicalResourceId: name };
+  }
+  if (!mayDelete(ownershipOf(existing.Tags, event), `the IAM server certificate '${name}'`)) {
+    return { PhysicalResourceId: name };
+  }
   try {
     await retryWhile(
       'DeleteServerCertificate',
@@ -255,11 +301,12 @@ async function remove(event: Event): Promise<OnEventResponse> {
   return { PhysicalResourceId: name };
 }
 
-async function getCertificate(name: string): Promise<ServerCertificate | undefined> {
+/** The certificate and its tags (listed when GetServerCertificate leaves them out and `listTags`). */
+async function getCertificate(name: string, listTags = true): Promise<ServerCertificate | undefined> {
   try {
     const response = await iam.call('GetServerCertificate', ({ sdk, client }) => client.send(new sdk.GetServerCertificateCommand({ ServerCertificateName: name })));
     const certificate = response.ServerCertificate!;
-    if (certificate.Tags === undefined) {
+    if (certificate.Tags === undefined && listTags) {
       const tags = await iam.call('ListServerCertificateTags', ({ sdk, client }) => client.send(new sdk.ListServerCertificateTagsCommand({ ServerCertificateName: name })));
       return { ...certificate, Tags: tags.Tags ?? [] };
     }

@@ -22,8 +22,8 @@ const KINDS = ['inline', 'secret', 'ssm', 's3'] as const;
 // The fields each kind must and may carry.
 const SHAPES: Record<MaterialSource['kind'], { readonly required: readonly string[]; readonly optional: readonly string[] }> = {
   inline: { required: ['value'], optional: [] },
-  secret: { required: ['secretId'], optional: ['jsonField'] },
-  ssm: { required: ['parameterName', 'withDecryption'], optional: [] },
+  secret: { required: ['secretId'], optional: ['jsonField', 'versionId', 'versionStage'] },
+  ssm: { required: ['parameterName', 'withDecryption'], optional: ['version'] },
   s3: { required: ['bucket', 'key'], optional: [] },
 };
 
@@ -74,6 +74,9 @@ export function parseMaterialSource(value: unknown, property: string): MaterialS
     if (field === 'withDecryption' && fieldValue !== 'true' && fieldValue !== 'false') {
       throw new InputError(property, `withDecryption must be "true" or "false", got ${JSON.stringify(fieldValue)}`);
     }
+    if (field === 'version' && !/^[1-9][0-9]{0,8}$/.test(fieldValue)) {
+      throw new InputError(property, `the SSM parameter version must be a positive integer, got ${JSON.stringify(fieldValue)}; pin the version number SSM reports for the value to use`);
+    }
     out[field] = fieldValue;
   }
   return out as unknown as MaterialSource;
@@ -90,14 +93,15 @@ export async function readMaterial(source: MaterialSource, property: string): Pr
     case 'inline':
       return source.value;
     case 'secret': {
-      const secret = await getSecret(source.secretId, property);
+      const secret = await getSecret(source, property);
       if (secret.text === undefined) {
         throw new InputError(property, `secret ${source.secretId} has no SecretString (a binary secret cannot hold PEM text); store the PEM as the secret's string value`);
       }
       return source.jsonField === undefined ? secret.text : jsonField(secret.text, source.secretId, source.jsonField, property);
     }
     case 'ssm':
-      return getParameter(source.parameterName, source.withDecryption === 'true', property);
+      return getParameter(source.version === undefined ? source.parameterName : `${source.parameterName}:${source.version}`,
+        source.withDecryption === 'true', property);
     case 's3': {
       const bytes = await getObject(source.bucket, source.key, property);
       try {
@@ -120,7 +124,7 @@ export async function readMaterialBytes(source: MaterialSource, property: string
     return getObject(source.bucket, source.key, property);
   }
   if (source.kind === 'secret' && source.jsonField === undefined) {
-    const secret = await getSecret(source.secretId, property);
+    const secret = await getSecret(source, property);
     if (secret.text !== undefined) {
       return new TextEncoder().encode(secret.text);
     }
@@ -133,21 +137,29 @@ export async function readMaterialBytes(source: MaterialSource, property: string
 }
 
 const SECRET_ERRORS: Record<string, ErrorExplainer> = {
-  ResourceNotFoundException: () => 'the secret does not exist (or has no current version); check the secret ARN or name',
+  ResourceNotFoundException: () => 'the secret, or the version pinned, does not exist; check the secret ARN or name and the versionId or versionStage',
   AccessDeniedException: () => 'the handler may not read the secret; grant it secretsmanager:GetSecretValue (and kms:Decrypt on the secret\'s key)',
   DecryptionFailure: () => 'the secret cannot be decrypted with its KMS key; grant the handler kms:Decrypt on the key, or check the key is enabled',
   InvalidRequestException: () => 'the secret cannot be read now (it may be scheduled for deletion); restore it or point to another secret',
 };
 
-async function getSecret(secretId: string, property: string): Promise<{ text?: string; binary?: Uint8Array }> {
+async function getSecret(source: { secretId: string; versionId?: string; versionStage?: string }, property: string): Promise<{ text?: string; binary?: Uint8Array }> {
+  const { secretId, versionId, versionStage } = source;
+  const pin = versionId !== undefined ? ` version ${versionId}` : versionStage !== undefined ? ` stage ${versionStage}` : '';
   try {
-    const out = await secretsManager.call('secretsmanager:GetSecretValue', ({ sdk, client }) => client.send(new sdk.GetSecretValueCommand({ SecretId: secretId })));
+    const out = await secretsManager.call('secretsmanager:GetSecretValue', ({ sdk, client }) => client.send(new sdk.GetSecretValueCommand({
+      SecretId: secretId,
+      VersionId: versionId,
+      VersionStage: versionStage,
+    })));
     return { text: out.SecretString, binary: out.SecretBinary };
   } catch (e) {
     if (errorName(e) === 'ResourceNotFoundException') {
-      throw new InputError(property, `secret ${secretId} does not exist; check the secret ARN or name`);
+      throw new InputError(property, pin
+        ? `secret ${secretId} has no${pin}; pin a version the secret holds (a version without a staging label may have been removed by Secrets Manager)`
+        : `secret ${secretId} does not exist; check the secret ARN or name`);
     }
-    throw translateError(e, SECRET_ERRORS, `${property} (secret ${secretId})`);
+    throw translateError(e, SECRET_ERRORS, `${property} (secret ${secretId}${pin})`);
   }
 }
 

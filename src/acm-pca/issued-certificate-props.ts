@@ -268,4 +268,12 @@ export interface IssuedCertificateAttributes {
    * The secret holding the JSON fields `privateKey`, `certificate` and `certificateChain`.
    */
   readonly secret: secretsmanager.ISecret;
+
+  /**
+   * The secret version holding this certificate (the issuing stack's `secretVersionId`). Consumers
+   * then read that version, and a new value here updates them (rotation across stacks).
+   *
+   * @default - AWSCURRENT, read when a consumer is created or updated
+   */
+  readonly secretVersionId?: string;
 }

@@ -46,8 +46,10 @@ export * from './csr-issued-certificate';
  * `{privateKey, certificate, certificateChain}` in a secret this construct owns. The key is never
  * in the template, a custom-resource property, the response data or a log.
  *
- * Any change of input issues a new certificate into the same secret (a new version) and then
- * revokes the old one. Use it through `PrivateCa.issueCertificate()`.
+ * Any change of input issues a new certificate into the same secret (a new version). Consumers
+ * read the certificate through the version it was stored in, so each of them is updated; the old
+ * certificate is revoked only in CloudFormation's cleanup, after every consumer moved. Use it
+ * through `PrivateCa.issueCertificate()`.
  *
  * @resource Custom::PrivateCaIssuedCertificate
  */
@@ -56,12 +58,13 @@ export class IssuedCertificate extends Resource implements IIssuedCertificate {
    * Imports an issued certificate from its ARN and the secret that holds it.
    */
   public static fromIssuedCertificateAttributes(scope: Construct, id: string, attrs: IssuedCertificateAttributes): IIssuedCertificate {
+    const version = attrs.secretVersionId === undefined ? undefined : { versionId: attrs.secretVersionId };
     class Import extends Resource implements IIssuedCertificate {
       public readonly certificateArn = attrs.certificateArn;
       public readonly secret = attrs.secret;
-      public readonly certificatePem = CertificatePem.fromSecret(attrs.secret, SECRET_FIELDS.certificate);
-      public readonly certificateChainPem = CertificatePem.fromSecret(attrs.secret, SECRET_FIELDS.certificateChain);
-      public readonly privateKey = PrivateKey.fromSecret(attrs.secret, SECRET_FIELDS.privateKey);
+      public readonly certificatePem = CertificatePem.fromSecret(attrs.secret, SECRET_FIELDS.certificate, version);
+      public readonly certificateChainPem = CertificatePem.fromSecret(attrs.secret, SECRET_FIELDS.certificateChain, version);
+      public readonly privateKey = PrivateKey.fromSecret(attrs.secret, SECRET_FIELDS.privateKey, version);
     }
     return new Import(scope, id);
   }
@@ -78,6 +81,14 @@ export class IssuedCertificate extends Resource implements IIssuedCertificate {
    * here (grants, ECS secrets, dynamic references) waits for the certificate.
    */
   public readonly secret: secretsmanager.ISecret;
+
+  /**
+   * The secret version that holds this certificate, its chain and its key. It changes with every
+   * re-issue; `certificatePem`, `certificateChainPem` and `privateKey` read exactly this version.
+   *
+   * @attribute
+   */
+  public readonly secretVersionId: string;
 
   /**
    * The certificate's serial number (upper-case hex, as `openssl x509 -serial` prints it).
@@ -179,9 +190,13 @@ export class IssuedCertificate extends Resource implements IIssuedCertificate {
       secretCompleteArn: resource.attr('SecretArn'),
       encryptionKey: props.secretEncryptionKey,
     });
-    this.certificatePem = CertificatePem.fromSecret(this.secret, SECRET_FIELDS.certificate);
-    this.certificateChainPem = CertificatePem.fromSecret(this.secret, SECRET_FIELDS.certificateChain);
-    this.privateKey = PrivateKey.fromSecret(this.secret, SECRET_FIELDS.privateKey);
+    this.secretVersionId = resource.attr('SecretVersionId');
+    // Consumers read the version this certificate was stored in: a re-issue changes it, so
+    // CloudFormation updates each consumer before its cleanup revokes the old certificate.
+    const version = { versionId: this.secretVersionId };
+    this.certificatePem = CertificatePem.fromSecret(this.secret, SECRET_FIELDS.certificate, version);
+    this.certificateChainPem = CertificatePem.fromSecret(this.secret, SECRET_FIELDS.certificateChain, version);
+    this.privateKey = PrivateKey.fromSecret(this.secret, SECRET_FIELDS.privateKey, version);
     this.expiryNotices.bind({
       kind: 'certificate issued by ACM Private CA',
       certificate: this.certificateArn,

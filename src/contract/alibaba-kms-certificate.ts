@@ -191,6 +191,7 @@ export const ALIBABA_TAG_RULES: TagRules = {
   keyMaxLength: TAG_KEY_MAX_LENGTH,
   valueMaxLength: TAG_VALUE_MAX_LENGTH,
   reserved: { pattern: /^(aliyun|acs:)/i, text: "may not start with 'aliyun' or 'acs:' (reserved by Alibaba Cloud)", valuesToo: false },
+  ownershipTags: true,
 };
 
 /** The first rule a tag set breaks (count, key prefix, lengths), or undefined. */

@@ -99,6 +99,7 @@ export const DMS_TAG_RULES: TagRules = {
   valueMaxLength: DMS_TAG_VALUE_MAX_LENGTH,
   characters: { pattern: /^[\p{L}\p{Z}\p{N}_.:/=+\-]*$/u, text: 'may hold only letters, digits, spaces and _ . : / = + -' },
   reserved: { pattern: /^(aws|dms):/i, text: "must not begin with 'aws:' or 'dms:' (reserved by AWS)", valuesToo: true },
+  ownershipTags: true,
 };
 
 /**

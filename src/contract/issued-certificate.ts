@@ -65,6 +65,11 @@ export interface IssuedCertificateResourceAttributes {
   /** ISO 8601. */
   readonly NotAfter: string;
   readonly SecretArn: string;
+  /**
+   * The secret version that holds this certificate, its chain and its key. Consumers read exactly
+   * this version, and a re-issue changes it, so CloudFormation updates every consumer.
+   */
+  readonly SecretVersionId: string;
   readonly [key: string]: string;
 }
 

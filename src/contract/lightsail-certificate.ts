@@ -19,6 +19,7 @@ export const LIGHTSAIL_TAG_RULES: TagRules = {
   keyMaxLength: 128,
   valueMaxLength: 256,
   characters: AWS_TAG_CHARACTERS,
+  ownershipTags: true,
 };
 /** The wait until the certificate is ISSUED, polled through `isComplete`. */
 export const LIGHTSAIL_VALIDATION_RESOURCE_TYPE = 'Custom::LightsailCertificateValidation';

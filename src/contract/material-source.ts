@@ -23,6 +23,13 @@ export interface SecretMaterialSource {
   readonly secretId: string;
   /** JSON field to take; absent means the whole SecretString. */
   readonly jsonField?: string;
+  /**
+   * The version to read (GetSecretValue VersionId). A pin makes the consumer's properties change
+   * exactly when the material does, so CloudFormation updates the consumer. Absent: AWSCURRENT.
+   */
+  readonly versionId?: string;
+  /** The staging label to read (GetSecretValue VersionStage); absent: AWSCURRENT. */
+  readonly versionStage?: string;
 }
 
 /** An SSM parameter (String, or SecureString read with decryption). */
@@ -31,6 +38,8 @@ export interface SsmMaterialSource {
   readonly parameterName: string;
   /** 'true' for SecureString parameters. */
   readonly withDecryption: 'true' | 'false';
+  /** The parameter version to read (`name:version`), a positive integer; absent: the latest. */
+  readonly version?: string;
 }
 
 /** An S3 object read as bytes (Oracle wallets). */

@@ -13,6 +13,7 @@ export const IAM_TAG_RULES: TagRules = {
   valueMaxLength: 256,
   characters: AWS_TAG_CHARACTERS,
   reserved: AWS_RESERVED_TAG_KEYS,
+  ownershipTags: true,
 };
 
 /** `Custom::ServerCertificate` properties: the contract between the construct and its handler. */

@@ -25,7 +25,20 @@ export interface TagRules {
   readonly characters?: { readonly pattern: RegExp; readonly text: string };
   /** Reserved prefixes, and how errors say it. @default none */
   readonly reserved?: { readonly pattern: RegExp; readonly text: string; readonly valuesToo: boolean };
+  /**
+   * The handler adds the ownership tags ({@link OWNER_STACK_TAG}, {@link OWNER_LOGICAL_ID_TAG}) to
+   * what it creates: they count against `maxTags`, and their keys are the library's own.
+   * @default false
+   */
+  readonly ownershipTags?: boolean;
 }
+
+/** The tag naming the stack (its ID: region, account, name and UUID) that created a resource. */
+export const OWNER_STACK_TAG = 'cdk-certificates:stack-id';
+/** The tag naming the logical ID of the custom resource that created a resource. */
+export const OWNER_LOGICAL_ID_TAG = 'cdk-certificates:logical-id';
+/** Tag keys only handlers write. */
+const LIBRARY_TAG_KEY = /^cdk-certificates:/i;
 
 /**
  * The letters, digits and spaces of any language, and `_ . : / = + - @`: the AWS `Tag` pattern
@@ -42,12 +55,16 @@ export const AWS_RESERVED_TAG_KEYS = { pattern: /^aws:/i, text: "must not begin 
 /** Returns every rule the tags break (empty when the service accepts them). */
 export function tagProblems(rules: TagRules, tags: readonly KeyValueTag[]): string[] {
   const problems: string[] = [];
-  if (rules.maxTags !== undefined && tags.length > rules.maxTags) {
-    problems.push(`${rules.service} allows at most ${rules.maxTags} tags on ${rules.resource ?? 'a certificate'}, got ${tags.length} (${tags.map((t) => t.Key).join(', ')}); `
+  const ownership = rules.ownershipTags ? 2 : 0;
+  if (rules.maxTags !== undefined && tags.length > rules.maxTags - ownership) {
+    const room = ownership > 0 ? `${rules.maxTags - ownership} tags (${rules.maxTags} less the ${ownership} ownership tags the handler adds)` : `${rules.maxTags} tags`;
+    problems.push(`${rules.service} allows at most ${room} on ${rules.resource ?? 'a certificate'}, got ${tags.length} (${tags.map((t) => t.Key).join(', ')}); `
       + `remove some, or keep stack-wide tags off it with Tags.of(scope).add(key, value, { excludeResourceTypes: ['${rules.resourceType}'] })`);
   }
   for (const { Key: key, Value: value } of tags) {
-    const problem = tagProblem(rules, key, value);
+    const problem = rules.ownershipTags && LIBRARY_TAG_KEY.test(key)
+      ? `tag key '${key}' begins with 'cdk-certificates:', which the handler's ownership tags use; choose another key`
+      : tagProblem(rules, key, value);
     if (problem) {
       problems.push(problem);
     }

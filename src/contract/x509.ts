@@ -54,6 +54,13 @@ export interface CheckOptions {
   readonly expiryWarningDays?: number;
   /** The property holding the leaf passed to checkCertificateChain, for messages. @default 'certificateBody' */
   readonly leafProperty?: string;
+  /**
+   * Check validity dates (expired, not yet valid, expiring soon). Handlers check dates only on
+   * material they are about to upload or issue ({@link checkDates}): an update back to material
+   * already in place, or of tags alone, must succeed even after it expired (a rollback).
+   * @default true
+   */
+  readonly dates?: boolean;
 }
 
 export interface CheckResult {
@@ -109,7 +116,9 @@ export function checkCertificateBody(pem: string, property: string, options: Che
   }
   const summary = summarizeCertificate(certs[0]);
   const warnings: string[] = [];
-  checkValidity(summary, property, 'the certificate', options, warnings);
+  if (options.dates !== false) {
+    checkValidity(summary, property, 'the certificate', options, warnings);
+  }
   return { certificates: [summary], warnings };
 }
 
@@ -173,8 +182,23 @@ export function checkCertificateChain(chainPem: string, property: string, leafPe
   }
 
   const warnings: string[] = [];
-  summaries.forEach((s, i) => checkValidity(s, property, describe(i), options, warnings));
+  if (options.dates !== false) {
+    summaries.forEach((s, i) => checkValidity(s, property, describe(i), options, warnings));
+  }
   return { certificates: summaries, warnings };
+}
+
+/**
+ * The date checks alone, for material about to be uploaded or issued: every certificate of `pem`
+ * valid now (one certificate is "the certificate", several are named by position). Expiring soon
+ * is a warning.
+ */
+export function checkDates(pem: string, property: string, options: CheckOptions = {}): string[] {
+  const summaries = summarizeCertificates(pem, property);
+  const warnings: string[] = [];
+  summaries.forEach((s, i) => checkValidity(s, property,
+    summaries.length === 1 ? 'the certificate' : `position ${i + 1} (${s.subject})`, options, warnings));
+  return warnings;
 }
 
 /**

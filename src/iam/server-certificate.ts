@@ -316,9 +316,11 @@ export class ServerCertificate extends ServerCertificateBase implements ITaggabl
     });
 
     const prefix = props.serverCertificateName === undefined
-      ? namePrefix(this, SERVER_CERTIFICATE_NAME_MAX_LENGTH, NAME_HASH_LENGTH + 1)
+      ? namePrefix(this, SERVER_CERTIFICATE_NAME_MAX_LENGTH, NAME_HASH_LENGTH + 1, '_')
       : undefined;
-    this.grantIam(provider, props.serverCertificateName ?? `${stackNamePrefix(this)}-`);
+    // Generated names are `<stack>_<id>-<hash>`: no stack name holds `_`, so the pattern covers
+    // this stack's names and not stack `Web-Staging`'s when this one is `Web`.
+    this.grantIam(provider, prefix === undefined ? props.serverCertificateName! : `${stackNamePrefix(this)}_*`);
 
     this.tags = new TagManager(TagType.KEY_VALUE, SERVER_CERTIFICATE_RESOURCE_TYPE);
     const removalPolicy = statefulRemovalPolicy(this, props.removalPolicy);
@@ -385,8 +387,9 @@ export class ServerCertificate extends ServerCertificateBase implements ITaggabl
 
   /**
    * IAM server-certificate ARNs carry the path before the name; scoping by name across paths
-   * lets the handler move its own certificates between paths in place. Generated names all begin
-   * with the stack's prefix, so one statement covers every certificate of the stack.
+   * lets the handler move its own certificates between paths in place. `namePattern` is this
+   * construct's exact name, or the stack's delimited prefix and a wildcard, so one statement
+   * covers every generated name of the stack.
    */
   private grantIam(provider: HandlerProvider, namePattern: string): void {
     const stack = Stack.of(this);
@@ -399,7 +402,7 @@ export class ServerCertificate extends ServerCertificateBase implements ITaggabl
     });
     const resourceArns = Token.isUnresolved(namePattern)
       ? [arn('*')]
-      : [arn(`${namePattern}*`), arn(`*/${namePattern}*`)];
+      : [arn(namePattern), arn(`*/${namePattern}`)];
     addToSharedStatement(provider, [
       'iam:UploadServerCertificate',
       'iam:GetServerCertificate',

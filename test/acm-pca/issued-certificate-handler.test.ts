@@ -43,9 +43,11 @@ interface SecretVersion {
 }
 
 /**
- * Secrets Manager as the handler uses it: GetSecretValue (AWSCURRENT) and PutSecretValue (a new
- * AWSCURRENT version, the old one AWSPREVIOUS). A secret created without a value answers
- * GetSecretValue with ResourceNotFoundException, as the service does.
+ * Secrets Manager as the handler uses it: GetSecretValue (AWSCURRENT, or the VersionStage or
+ * VersionId asked for) and PutSecretValue (a new AWSCURRENT version, the old one AWSPREVIOUS; a
+ * ClientRequestToken is the new VersionId, and a repeat of a token with the same value is a retry
+ * that changes nothing). A secret created without a value answers GetSecretValue with
+ * ResourceNotFoundException, as the service does.
  */
 class FakeSecrets {
   public readonly secrets = new Map<string, SecretVersion[]>();
@@ -95,8 +97,9 @@ class FakeSecrets {
   public install(): this {
     this.stub?.restore();
     const stub = looseMock(SecretsManagerClient);
-    stub.on(GetSecretValueCommand).callsFake(async (input: { SecretId: string }) => this.get(input));
-    stub.on(PutSecretValueCommand).callsFake(async (input: { SecretId: string; SecretString: string }) => this.put(input));
+    stub.on(GetSecretValueCommand).callsFake(async (input: { SecretId: string; VersionId?: string; VersionStage?: string }) => this.get(input));
+    stub.on(PutSecretValueCommand).callsFake(async (input: { SecretId: string; SecretString: string; ClientRequestToken?: string }) =>
+      this.put(input));
     this.stub = stub;
     return this;
   }
@@ -116,29 +119,38 @@ class FakeSecrets {
     }
   }
 
-  private get(input: { SecretId: string }) {
+  private get(input: { SecretId: string; VersionId?: string; VersionStage?: string }) {
     this.fail('GetSecretValue');
     const versions = this.secrets.get(input.SecretId);
-    const current = versions?.find((v) => v.stages.includes('AWSCURRENT'));
+    const stage = input.VersionStage ?? (input.VersionId === undefined ? 'AWSCURRENT' : undefined);
+    const current = versions?.find((v) =>
+      (input.VersionId === undefined || v.id === input.VersionId) && (stage === undefined || v.stages.includes(stage)));
     if (!versions) {
       throw new ResourceNotFoundException({ message: 'Secrets Manager can\'t find the specified secret.', ...metadata });
     }
     if (!current) {
-      throw new ResourceNotFoundException({ message: 'Secrets Manager can\'t find the specified secret value for staging label: AWSCURRENT', ...metadata });
+      throw new ResourceNotFoundException({ message: `Secrets Manager can't find the specified secret value for ${stage ? `staging label: ${stage}` : `VersionId: ${input.VersionId}`}`, ...metadata });
     }
     return { ARN: input.SecretId, SecretString: current.text, VersionId: current.id, VersionStages: current.stages, $metadata: {} };
   }
 
-  private put(input: { SecretId: string; SecretString: string }) {
+  private put(input: { SecretId: string; SecretString: string; ClientRequestToken?: string }) {
     this.fail('PutSecretValue');
     const versions = this.secrets.get(input.SecretId);
     if (!versions) {
       throw new ResourceNotFoundException({ message: 'Secrets Manager can\'t find the specified secret.', ...metadata });
     }
+    const repeated = versions.find((v) => v.id === input.ClientRequestToken);
+    if (repeated) {
+      if (repeated.text !== input.SecretString) {
+        throw Object.assign(new Error('You can\'t modify an existing version, you can only create new versions.'), { name: 'ResourceExistsException', ...metadata });
+      }
+      return { ARN: input.SecretId, VersionId: repeated.id, VersionStages: repeated.stages, $metadata: {} };
+    }
     for (const v of versions) {
       v.stages = v.stages.includes('AWSCURRENT') ? ['AWSPREVIOUS'] : [];
     }
-    const id = randomBytes(16).toString('hex');
+    const id = input.ClientRequestToken ?? randomBytes(16).toString('hex');
     versions.push({ id, text: input.SecretString, stages: ['AWSCURRENT'] });
     return { ARN: input.SecretId, VersionId: id, VersionStages: ['AWSCURRENT'], $metadata: {} };
   }
@@ -249,6 +261,8 @@ describe('create', () => {
       NotBefore: new Date(leaf.validFrom).toISOString(),
       NotAfter: new Date(leaf.validTo).toISOString(),
       SecretArn: secretArn,
+      // The version holding this certificate: consumers read exactly it.
+      SecretVersionId: secrets.versions(secretArn).find((v) => v.stages.includes('AWSCURRENT'))!.id,
     });
     const days = (new Date(leaf.validTo).getTime() - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(89);
@@ -479,6 +493,40 @@ describe('lifecycle', () => {
     expect(rollback.error).toBeUndefined();
     expect(rollback.physicalResourceId).toBe(arn);
     expect(pca.writeCalls()).toBe(issuedBefore);
+  });
+
+  test('a re-issue stores a new secret version and reports it; the old version still reads the old certificate', async () => {
+    const created = await driver.create(props());
+    const reissued = await driver.update(created.physicalResourceId!, props(), props({ ValidityValue: '60' }));
+    expect(reissued.error).toBeUndefined();
+    const [before, after] = [created.data!.SecretVersionId, reissued.data!.SecretVersionId];
+    expect(after).not.toBe(before);
+    // Consumers pinned to the old version keep reading the old certificate until they move.
+    const pinned = secrets.versions(secretArn).find((v) => v.id === before)!;
+    expect(JSON.parse(pinned.text).certificateArn).toBe(created.physicalResourceId);
+    expect(secrets.current(secretArn)!.certificateArn).toBe(reissued.physicalResourceId);
+    // A no-op update reports the same version again, and writes nothing.
+    const writes = secrets.writes();
+    const same = await driver.update(reissued.physicalResourceId!, props({ ValidityValue: '60' }), props({ ValidityValue: '60' }));
+    expect(same.data!.SecretVersionId).toBe(after);
+    expect(secrets.writes()).toBe(writes);
+  });
+
+  test('the rollback of a re-issue puts the previous certificate back in the secret before revoking the new one', async () => {
+    const created = await driver.create(props());
+    const reissued = await driver.update(created.physicalResourceId!, props(), props({ ValidityValue: '60' }));
+    // A later resource failed: CloudFormation keeps the old certificate and deletes the new one.
+    const rollbackCleanup = await driver.delete(reissued.physicalResourceId!, props({ ValidityValue: '60' }));
+    expect(rollbackCleanup.error).toBeUndefined();
+    expect(pca.certificates.get(reissued.physicalResourceId!)!.revoked).toBeDefined();
+    expect(pca.certificates.get(created.physicalResourceId!)!.revoked).toBeUndefined();
+    expectConsistentSecret(secretArn, created.physicalResourceId!);
+    // The normal cleanup (the old certificate deleted after a re-issue) leaves the secret alone.
+    const again = await driver.update(created.physicalResourceId!, props(), props({ ValidityValue: '30' }));
+    const writes = secrets.writes();
+    await driver.delete(created.physicalResourceId!, props());
+    expect(secrets.writes()).toBe(writes);
+    expectConsistentSecret(secretArn, again.physicalResourceId!);
   });
 
   test('a certificate issued but not stored is revoked, and its key dropped', async () => {

@@ -207,10 +207,17 @@ describe('private-ca-issued-certificate bundle against moto', () => {
             break;
           }
           case 'delete':
-          case 'deleteAgain':
-            expect(writesOf(step)).toEqual(['RevokeCertificate']);
+            // The secret still holds the certificate being revoked, and an earlier one that has not
+            // expired: the earlier one is written back first, as the rollback of a re-issue needs
+            // (here it is a stack delete, and CloudFormation deletes the secret next).
+            expect(writesOf(step)).toEqual(['PutSecretValue', 'RevokeCertificate']);
             expect(callsOf(step).at(-1)!.input).toMatchObject({ CertificateSerial: serialOf(certificates.second), RevocationReason: 'KEY_COMPROMISE' });
-            // Delete never touches the secret (CloudFormation deletes it with the construct).
+            expect(state.doc.certificate).toBe(certificates.first);
+            version = state.versionId;
+            break;
+          case 'deleteAgain':
+            // The secret no longer holds the certificate: it is not touched again.
+            expect(writesOf(step)).toEqual(['RevokeCertificate']);
             expect(state.versionId).toBe(version);
             break;
           case 'failedCreate': {
@@ -233,7 +240,13 @@ describe('private-ca-issued-certificate bundle against moto', () => {
       NotBefore: new Date(first.validFrom).toISOString(),
       NotAfter: new Date(first.validTo).toISOString(),
       SecretArn: secretArn,
+      // The ClientRequestToken the handler derived: a retried write is the same version.
+      SecretVersionId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
     });
+    // Consumers pin that version, and moto serves it by VersionId even after later writes.
+    const pinned = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn, VersionId: steps.create!.data!.SecretVersionId }));
+    expect(JSON.parse(pinned.SecretString!).certificate).toBe(certificates.first);
+    expect(steps.updateReplace!.data!.SecretVersionId).not.toBe(steps.create!.data!.SecretVersionId);
     expect(steps.failedCreate!.error!.message).toMatch(/^certificateAuthority: the CA arn:aws:acm-pca:\S+ is PENDING_CERTIFICATE; it issues certificates only when ACTIVE/);
     expect(steps.rollbackDelete!.physicalResourceId).toBe(CREATE_FAILED_PHYSICAL_ID);
     expect(steps.rollbackDelete!.handlerInvoked).toBe(false);

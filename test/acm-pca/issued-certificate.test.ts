@@ -364,11 +364,14 @@ describe('IssuedCertificate attributes', () => {
     const grantee = new iam.Role(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     const sources = [web.certificatePem, web.certificateChainPem, web.privateKey].map((m) => stack.resolve(m._bind(stack, grantee)));
     const secretArn = { 'Fn::GetAtt': [crId, 'SecretArn'] };
+    // Pinned to the version the certificate was stored in: a re-issue changes every consumer.
+    const versionId = { 'Fn::GetAtt': [crId, 'SecretVersionId'] };
     expect(sources).toEqual([
-      { kind: 'secret', secretId: secretArn, jsonField: 'certificate' },
-      { kind: 'secret', secretId: secretArn, jsonField: 'certificateChain' },
-      { kind: 'secret', secretId: secretArn, jsonField: 'privateKey' },
+      { kind: 'secret', secretId: secretArn, jsonField: 'certificate', versionId },
+      { kind: 'secret', secretId: secretArn, jsonField: 'certificateChain', versionId },
+      { kind: 'secret', secretId: secretArn, jsonField: 'privateKey', versionId },
     ]);
+    expect(stack.resolve(web.secretVersionId)).toEqual(versionId);
     expect(stack.resolve(web.certificateArn)).toEqual({ 'Fn::GetAtt': [crId, 'CertificateArn'] });
     expect(stack.resolve(web.serialNumber)).toEqual({ 'Fn::GetAtt': [crId, 'SerialNumber'] });
     expect(stack.resolve(web.notAfter)).toEqual({ 'Fn::GetAtt': [crId, 'NotAfter'] });
@@ -386,11 +389,12 @@ describe('IssuedCertificate attributes', () => {
     });
     const template = Template.fromStack(stack);
     const secretArn = { 'Fn::GetAtt': [logicalId(stack, web), 'SecretArn'] };
-    template.hasResourceProperties('Custom::ServerCertificate', {
-      CertificateBody: { kind: 'secret', secretId: secretArn, jsonField: 'certificate' },
-      PrivateKey: { kind: 'secret', secretId: secretArn, jsonField: 'privateKey' },
-      CertificateChain: { kind: 'secret', secretId: secretArn, jsonField: 'certificateChain' },
-    });
+    const versionId = { 'Fn::GetAtt': [logicalId(stack, web), 'SecretVersionId'] };
+    // Exactly these properties: the version pin is what makes a re-issue update the consumer.
+    const props = Object.values(template.findResources('Custom::ServerCertificate'))[0].Properties;
+    expect(props.CertificateBody).toEqual({ kind: 'secret', secretId: secretArn, jsonField: 'certificate', versionId });
+    expect(props.PrivateKey).toEqual({ kind: 'secret', secretId: secretArn, jsonField: 'privateKey', versionId });
+    expect(props.CertificateChain).toEqual({ kind: 'secret', secretId: secretArn, jsonField: 'certificateChain', versionId });
     // The ServerCertificate handler may read the secret, found through the same reference.
     const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
     expect(policies).toContain(JSON.stringify(secretArn));

@@ -15,6 +15,9 @@ import { FakeMaterialStore } from '../support/harness/fake-material';
 import { CREATE_FAILED_PHYSICAL_ID, LifecycleDriver, standardSequences, stringifyProps } from '../support/harness/lifecycle';
 
 const handler = handlerUnderTest('server-certificate', source);
+const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/Stack/5d1c1e30-0000-4000-8000-00000000beef';
+/** The ownership tags the handler adds to what it uploads for `driver`'s resource. */
+const ownerTags = () => ({ 'cdk-certificates:stack-id': STACK_ID, 'cdk-certificates:logical-id': 'Resource' });
 const { retryConfig } = handler;
 
 let pki: TestPki;
@@ -46,6 +49,7 @@ beforeEach(() => {
     handler,
     resourceType: 'Custom::ServerCertificate',
     countApiCalls: () => iam.calls() + store.calls(),
+    stackId: STACK_ID,
   });
 });
 
@@ -63,7 +67,7 @@ function props(overrides: Partial<ServerCertificateResourceProperties> = {}, cer
     CertificateBody: { kind: 'inline', value: cert.certificatePem },
     CertificateChain: { kind: 'inline', value: pki.chainPem },
     PrivateKey: { kind: 'secret', secretId: keyArn, jsonField: 'privateKey' },
-    NamePrefix: 'Stack-Web-3B3D323C',
+    NamePrefix: 'Stack_Web-3B3D323C',
     Path: '/',
     ForCloudFront: 'false',
     RemovalPolicy: 'destroy',
@@ -97,14 +101,14 @@ describe('CloudFormation lifecycle', () => {
           case 'create':
           case 'retriedCreate':
             expect(names).toHaveLength(1);
-            expect(names[0]).toMatch(/^Stack-Web-3B3D323C-[0-9a-f]{10}$/);
+            expect(names[0]).toMatch(/^Stack_Web-3B3D323C-[0-9a-f]{10}$/);
             expect(iam.certificates.get(names[0])!.tags.get('team')).toBe('platform');
             break;
           case 'updateInPlace': {
             expect(names).toHaveLength(1);
             const c = iam.certificates.get(names[0])!;
             expect(c.path).toBe('/web/');
-            expect(Object.fromEntries(c.tags)).toEqual({ team: 'edge', tier: 'prod' });
+            expect(Object.fromEntries(c.tags)).toEqual({ team: 'edge', tier: 'prod', ...ownerTags() });
             break;
           }
           case 'updateReplace':
@@ -137,7 +141,8 @@ describe('CloudFormation lifecycle', () => {
 
     driver.assertNoLeak(secrets());
     // Every step's API calls, for the record (and to catch accidental extra calls).
-    expect(steps.create!.apiCalls).toBeLessThanOrEqual(2);
+    // Read the key, look for an earlier upload of this name (adopt only what it owns), upload.
+    expect(steps.create!.apiCalls).toBeLessThanOrEqual(3);
     expect(steps.updateNoChange!.apiCalls).toBeLessThanOrEqual(3);
   });
 
@@ -157,13 +162,17 @@ describe('CloudFormation lifecycle', () => {
     driver.assertNoLeak(secrets());
   });
 
-  test('a generated name is deterministic and changes with the body or chain only', async () => {
-    const a = await handler.desiredState(props());
-    const b = await handler.desiredState(props({ Tags: [{ Key: 'x', Value: 'y' }], Path: '/other/' }));
-    const c = await handler.desiredState(props({}, other));
-    const d = await handler.desiredState(props({ CertificateChain: undefined }));
+  test('a generated name is deterministic and changes with the body, the chain or the stack only', async () => {
+    const owner = { StackId: STACK_ID, LogicalResourceId: 'Resource' };
+    const a = await handler.desiredState(props(), owner);
+    const b = await handler.desiredState(props({ Tags: [{ Key: 'x', Value: 'y' }], Path: '/other/' }), owner);
+    const c = await handler.desiredState(props({}, other), owner);
+    const d = await handler.desiredState(props({ CertificateChain: undefined }), owner);
+    // The same stack name in another region, and another stack: other names (IAM names are global).
+    const e = await handler.desiredState(props(), { ...owner, StackId: STACK_ID.replace('us-east-1', 'eu-west-1') });
+    const f = await handler.desiredState(props(), { ...owner, StackId: `${STACK_ID.slice(0, -1)}0` });
     expect(a.name).toBe(b.name);
-    expect(new Set([a.name, c.name, d.name]).size).toBe(3);
+    expect(new Set([a.name, c.name, d.name, e.name, f.name]).size).toBe(5);
     expect(a.name.length).toBeLessThanOrEqual(128);
   });
 
@@ -181,6 +190,100 @@ describe('CloudFormation lifecycle', () => {
     const step = await driver.create(props({ ServerCertificateName: 'shared-name' }));
     expect(step.error!.message).toMatch(/^serverCertificateName: an IAM server certificate named 'shared-name' already exists with a different certificate/);
     expect(iam.certificates.get('shared-name')!.body).toBe(other.certificatePem);
+  });
+});
+
+describe('ownership', () => {
+  const otherStack = () => new LifecycleDriver<ServerCertificateResourceProperties>({
+    handler,
+    resourceType: 'Custom::ServerCertificate',
+    countApiCalls: () => iam.calls() + store.calls(),
+    stackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/Web-Staging/0f9e8d7c-6b5a-4321-8765-43210fedcba9',
+  });
+
+  test('what the handler uploads carries the ownership tags', async () => {
+    const step = await driver.create(props({ Tags: [{ Key: 'team', Value: 'platform' }] }));
+    expect(Object.fromEntries(iam.certificates.get(step.physicalResourceId!)!.tags)).toEqual({ team: 'platform', ...ownerTags() });
+  });
+
+  test('a retried create never adopts a certificate of the same name and content that another stack owns', async () => {
+    await otherStack().create(props({ ServerCertificateName: 'shared-name' }));
+    const writes = iam.writeCalls();
+    const step = await driver.create(props({ ServerCertificateName: 'shared-name' }));
+    expect(step.error!.message).toMatch(/^serverCertificateName: the IAM server certificate 'shared-name' already exists and belongs to stack Web-Staging \(arn:aws:cloudformation:[^)]+\); a handler never adopts what another stack owns/);
+    expect(iam.writeCalls()).toBe(writes);
+  });
+
+  test('a certificate of the same name without ownership tags is not adopted either', async () => {
+    iam.certificates.set('outside', { ...iam.certificates.get((await otherStack().create(props())).physicalResourceId!)!, name: 'outside', tags: new Map() });
+    const step = await driver.create(props({ ServerCertificateName: 'outside' }));
+    expect(step.error!.message).toMatch(/^serverCertificateName: the IAM server certificate 'outside' already exists and was not created by this stack/);
+  });
+
+  test('the same app in two stacks uploads two certificates; deleting one leaves the other', async () => {
+    const mine = await driver.create(props());
+    const theirs = await otherStack().create(props());
+    expect(mine.physicalResourceId).not.toBe(theirs.physicalResourceId);
+    expect(iam.certificates.size).toBe(2);
+    await driver.delete(mine.physicalResourceId!, props());
+    expect([...iam.certificates.keys()]).toEqual([theirs.physicalResourceId]);
+  });
+
+  test('an update or a delete never touches what another stack owns', async () => {
+    const theirs = await otherStack().create(props({ ServerCertificateName: 'theirs' }));
+    const writes = iam.writeCalls();
+    const update = await driver.update('theirs', props({ ServerCertificateName: 'theirs' }), props({ ServerCertificateName: 'theirs', Path: '/moved/' }));
+    expect(update.error!.message).toMatch(/the IAM server certificate 'theirs' belongs to stack Web-Staging .*the handler will not change it/);
+    const deleted = await driver.delete(theirs.physicalResourceId!, props({ ServerCertificateName: 'theirs' }));
+    expect(deleted.error).toBeUndefined();
+    expect(iam.writeCalls()).toBe(writes);
+    expect(iam.certificates.has('theirs')).toBe(true);
+  });
+});
+
+describe('rollback and updates of expired material', () => {
+  const expired = () => ({
+    CertificateBody: { kind: 'secret' as const, secretId: store.putSecret('expired', pki.expiredLeaf.certificatePem) },
+    PrivateKey: { kind: 'secret' as const, secretId: store.putSecret('expired-key', pki.expiredLeaf.privateKeyPem) },
+  });
+
+  /** An expired certificate already in IAM (uploaded while it was valid), as this stack's. */
+  async function expiredInIam(): Promise<string> {
+    const desired = await handler.desiredState(props(expired()), { StackId: STACK_ID, LogicalResourceId: 'Resource' });
+    iam.certificates.set(desired.name, {
+      name: desired.name,
+      path: '/',
+      id: 'ASCAEXPIREDEXAMPLE01',
+      body: pki.expiredLeaf.certificatePem,
+      chain: pki.chainPem,
+      tags: new Map(Object.entries(ownerTags())),
+      uploadDate: new Date(0),
+      expiration: new Date(0),
+    });
+    return desired.name;
+  }
+
+  test('an in-place update (tags, path) of an expired certificate succeeds without re-validating dates', async () => {
+    const name = await expiredInIam();
+    const step = await driver.update(name, props(expired()), props({ ...expired(), Path: '/moved/', Tags: [{ Key: 'cost-center', Value: '42' }] }));
+    expect(step.error).toBeUndefined();
+    expect(step.physicalResourceId).toBe(name);
+    expect(iam.certificates.get(name)!.path).toBe('/moved/');
+    expect(iam.log).not.toContain('UploadServerCertificate');
+  });
+
+  test('an update back to an expired certificate IAM still holds (a rollback) succeeds and uploads nothing', async () => {
+    const name = await expiredInIam();
+    const step = await driver.update('Stack_Web-3B3D323C-newer00000', props(), props(expired()));
+    expect(step.error).toBeUndefined();
+    expect(step.physicalResourceId).toBe(name);
+    expect(iam.log).not.toContain('UploadServerCertificate');
+  });
+
+  test('expired material is still refused before an upload', async () => {
+    const step = await driver.create(props(expired()));
+    expect(step.error!.message).toMatch(/^certificateBody: the certificate has expired/);
+    expect(iam.log).not.toContain('UploadServerCertificate');
   });
 
   test('retain leaves the certificate in IAM', async () => {
@@ -297,9 +400,9 @@ describe('delete', () => {
   });
 
   test('a certificate that is already gone deletes successfully', async () => {
-    const step = await driver.delete('Stack-Web-3B3D323C-0123456789', props());
+    const step = await driver.delete('Stack_Web-3B3D323C-0123456789', props());
     expect(step.error).toBeUndefined();
-    expect(iam.log).toEqual(['DeleteServerCertificate']);
+    expect(iam.log).toEqual(['GetServerCertificate']);
   });
 });
 

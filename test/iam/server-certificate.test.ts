@@ -46,7 +46,7 @@ describe('ServerCertificate template', () => {
         CertificateBody: { kind: 'inline', value: pki.leaf.certificatePem },
         CertificateChain: { kind: 'inline', value: pki.chainPem },
         PrivateKey: { kind: 'secret', secretId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:web-key-AbCdEf' },
-        NamePrefix: Match.stringLikeRegexp('^Stack-Web-[A-Za-z0-9-]+$'),
+        NamePrefix: Match.stringLikeRegexp('^Stack_Web-[A-Za-z0-9-]+$'),
         Path: '/',
         ForCloudFront: 'false',
         RemovalPolicy: 'destroy',
@@ -96,8 +96,9 @@ describe('ServerCertificate template', () => {
           Match.objectLike({
             Action: Match.arrayWith(['iam:UploadServerCertificate', 'iam:DeleteServerCertificate']),
             Resource: [
-              { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:server-certificate/web-2026*']] },
-              { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:server-certificate/*/web-2026*']] },
+              // The exact name: `web-2026*` would also cover another stack's `web-2026-old`.
+              { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:server-certificate/web-2026']] },
+              { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:server-certificate/*/web-2026']] },
             ],
           }),
           Match.objectLike({
@@ -126,9 +127,11 @@ describe('ServerCertificate template', () => {
     expect(JSON.stringify(secretStatements[0].Resource[0])).toContain(':secret:tls/key-0-??????');
     const iamStatements = statements.filter((s: any) => Array.isArray(s.Action) && s.Action.includes('iam:UploadServerCertificate'));
     expect(iamStatements).toHaveLength(1);
-    // Generated names all begin with the stack's prefix: one scope for the whole stack.
-    expect(JSON.stringify(iamStatements[0].Resource)).toContain(':server-certificate/Stack-*');
-    expect(JSON.stringify(iamStatements[0].Resource)).toContain(':server-certificate/*/Stack-*');
+    // Generated names all begin with the stack's delimited prefix: one scope for the whole stack,
+    // which a sibling stack `Stack-Staging` (names `Stack-Staging_...`) does not match.
+    expect(iamStatements[0].Resource).toHaveLength(2);
+    expect(JSON.stringify(iamStatements[0].Resource)).toContain(':server-certificate/Stack_*');
+    expect(JSON.stringify(iamStatements[0].Resource)).toContain(':server-certificate/*/Stack_*');
   });
 
   test('in a stack large enough to overflow the role\'s policy, each certificate waits for the policy holding its grants', () => {

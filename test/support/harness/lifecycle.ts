@@ -65,6 +65,8 @@ export interface LifecycleDriverOptions<P> {
   readonly maxIsCompleteAttempts?: number;
   /** @default 'Resource' */
   readonly logicalResourceId?: string;
+  /** The stack's ID (another stack, region or account). @default a new ID of stack TestStack in us-east-1 */
+  readonly stackId?: string;
 }
 
 /** Options of {@link LifecycleDriver.create}. */
@@ -131,7 +133,7 @@ export class LifecycleDriver<P> {
     this.countApiCalls = options.countApiCalls;
     this.maxIsCompleteAttempts = options.maxIsCompleteAttempts ?? 20;
     this.logicalResourceId = options.logicalResourceId ?? 'Resource';
-    this.stackId = `arn:aws:cloudformation:us-east-1:123456789012:stack/TestStack/${randomUUID()}`;
+    this.stackId = options.stackId ?? `arn:aws:cloudformation:us-east-1:123456789012:stack/TestStack/${randomUUID()}`;
     this.serviceToken = 'arn:aws:lambda:us-east-1:123456789012:function:TestStack-ProviderframeworkonEvent-AbCdEf123456';
   }
 
