@@ -8,7 +8,7 @@ import {
   dmsCertificateIdentifierProblem,
   dmsTagProblem,
 } from '../../src/contract/dms-certificate';
-import { parseCertificates } from '../../src/contract/x509';
+import { checkDates, parseCertificates } from '../../src/contract/x509';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { service } from '../shared/clients';
 import { isoDate } from '../shared/dates';
@@ -17,7 +17,7 @@ import { earliestNotAfter, expiryNoticeData, parseNotifyDaysBefore } from '../sh
 import type { ResourceLifecycle } from '../shared/handler';
 import { log } from '../shared/log';
 import { parseMaterialSource, readMaterial, readMaterialBytes } from '../shared/material';
-import { contentHash, generatedName } from '../shared/physical-name';
+import { assertAdoptable, assertUpdatable, mayDelete, Owner, ownedName, Ownership, ownershipOf, withOwnerTags } from '../shared/ownership';
 import { retryWhile } from '../shared/retry';
 
 /** DMS, made on first use; KMS throttling behind an import is retried too. */
@@ -46,7 +46,9 @@ export interface Desired {
   readonly pem?: string;
   readonly wallet?: Uint8Array;
   readonly kmsKeyId?: string;
+  /** The user's tags and the ownership tags. */
   readonly tags: Tag[];
+  readonly owner: Owner;
   /** Day counts of the expiry notices to time (notifyBeforeExpiry). */
   readonly notifyDaysBefore: number[];
 }
@@ -71,13 +73,17 @@ export function dmsCertificateError(e: unknown): Error {
 
 /** `Custom::DmsCertificate`. */
 export const dmsCertificate: ResourceLifecycle<DmsCertificateResourceProperties> = {
-  create: async (event) => create(await desiredState(event.ResourceProperties)),
+  create: async (event) => create(await desiredState(event.ResourceProperties, event)),
   update,
   delete: remove,
 };
 
-/** Reads the material and applies every rule before anything is written. */
-export async function desiredState(props: DmsCertificateResourceProperties): Promise<Desired> {
+/**
+ * Reads the material and applies every content rule before anything is written. Dates are
+ * checked only before an import ({@link create}): an update of tags, or back to a certificate DMS
+ * still holds (a rollback), succeeds even when the certificate has expired.
+ */
+export async function desiredState(props: DmsCertificateResourceProperties, owner: Owner): Promise<Desired> {
   const notifyDaysBefore = parseNotifyDaysBefore(props.NotifyDaysBefore);
   const hasPem = present(props.CertificatePem);
   const hasWallet = present(props.CertificateWallet);
@@ -98,10 +104,7 @@ export async function desiredState(props: DmsCertificateResourceProperties): Pro
   let contentId: string;
   if (hasPem) {
     pem = await readMaterial(parseMaterialSource(props.CertificatePem, 'certificatePem'), 'certificatePem');
-    const result = asInputError(() => checkDmsCertificatePem(pem!, 'certificatePem'));
-    for (const warning of result.warnings) {
-      log('warn', warning);
-    }
+    const result = asInputError(() => checkDmsCertificatePem(pem!, 'certificatePem', { dates: false }));
     // Fingerprints: the same certificates give the same identifier whatever the PEM's wrapping.
     contentId = `pem:${result.certificates.map(c => c.fingerprintSha256).join(',')}`;
   } else {
@@ -116,18 +119,31 @@ export async function desiredState(props: DmsCertificateResourceProperties): Pro
   const fixedIdentifier = present(props.CertificateIdentifier);
   const identifier = fixedIdentifier
     ? props.CertificateIdentifier!
-    : generatedName(props.NamePrefix || 'cert', contentHash(contentId, kmsKeyId ?? ''), {
+    : ownedName(owner, props.NamePrefix || 'cert', [contentId, kmsKeyId ?? ''], {
       maxLength: DMS_CERTIFICATE_IDENTIFIER_MAX_LENGTH,
     });
   const problem = dmsCertificateIdentifierProblem(identifier);
   if (problem) {
     throw new InputError('certificateIdentifier', fixedIdentifier ? problem : `the generated identifier ${problem}; give certificateIdentifier`);
   }
-  return { identifier, fixedIdentifier, pem, wallet, kmsKeyId, tags, notifyDaysBefore };
+  return { identifier, fixedIdentifier, pem, wallet, kmsKeyId, tags: withOwnerTags(tags, owner), owner, notifyDaysBefore };
 }
 
 /** Imports the certificate, or adopts the one an earlier attempt imported. */
 export async function create(desired: Desired): Promise<OnEventResponse> {
+  // A retried Create, or an update back to a certificate DMS still holds (a rollback), finds it
+  // and adopts it with no date check; never what another stack or resource owns.
+  const earlier = await findCertificate('certificate-id', desired.identifier);
+  if (earlier) {
+    return adopt(earlier, desired);
+  }
+  if (desired.pem !== undefined) {
+    // Expired or not-yet-valid certificates are never imported; expiring soon is a warning. (A
+    // wallet's dates are known once DMS has read it.)
+    for (const warning of asInputError(() => checkDates(desired.pem!, 'certificatePem'))) {
+      log('warn', warning);
+    }
+  }
   let certificate: Certificate;
   try {
     const response = await dms.call('ImportCertificate', ({ sdk, client }) => client.send(new sdk.ImportCertificateCommand({
@@ -145,15 +161,12 @@ export async function create(desired: Desired): Promise<OnEventResponse> {
     if (errorName(e) !== 'ResourceAlreadyExistsFault') {
       throw e;
     }
-    // A retried Create (or an identifier seen before) finds its own earlier import.
-    const existing = await findCertificate('certificate-id', desired.identifier);
-    if (!existing || sameContent(existing, desired) === 'different') {
-      throw new InputError('certificateIdentifier',
-        `a DMS certificate named '${desired.identifier}' already exists in this account and region with different content; choose another certificateIdentifier, or omit it to have one generated`);
+    // Imported meanwhile by a concurrent attempt: the same rules.
+    const raced = await findCertificate('certificate-id', desired.identifier);
+    if (!raced) {
+      throw e;
     }
-    log('info', 'adopting the DMS certificate imported by an earlier attempt', { certificateIdentifier: desired.identifier, certificateArn: existing.CertificateArn });
-    await reconcileTags(existing.CertificateArn!, desired.tags);
-    return respond(existing, desired);
+    return adopt(raced, desired);
   }
   try {
     return respond(certificate, desired);
@@ -165,8 +178,20 @@ export async function create(desired: Desired): Promise<OnEventResponse> {
   }
 }
 
+async function adopt(existing: Certificate, desired: Desired): Promise<OnEventResponse> {
+  const tags = await listTags(existing.CertificateArn!);
+  assertAdoptable(ownershipOf(tags, desired.owner), `the DMS certificate '${desired.identifier}'`, 'certificateIdentifier');
+  if (sameContent(existing, desired) === 'different') {
+    throw new InputError('certificateIdentifier',
+      `a DMS certificate named '${desired.identifier}' already exists in this account and region with different content; choose another certificateIdentifier, or omit it to have one generated`);
+  }
+  log('info', 'adopting the DMS certificate this resource imported earlier', { certificateIdentifier: desired.identifier, certificateArn: existing.CertificateArn });
+  await reconcileTags(existing.CertificateArn!, desired.tags, tags);
+  return respond(existing, desired);
+}
+
 async function update(event: Event): Promise<OnEventResponse> {
-  const desired = await desiredState(event.ResourceProperties);
+  const desired = await desiredState(event.ResourceProperties, event);
   const oldArn = event.PhysicalResourceId ?? '';
   const existing = CERTIFICATE_ARN.test(oldArn) ? await findCertificate('certificate-arn', oldArn) : undefined;
   if (!existing) {
@@ -182,14 +207,20 @@ async function update(event: Event): Promise<OnEventResponse> {
     throw new InputError('certificateIdentifier',
       `is fixed to '${desired.identifier}', and DMS cannot change the content or KMS key of an existing certificate; give a new certificateIdentifier with the new ${desired.pem !== undefined ? 'certificatePem' : 'certificateWallet'} or kmsKey, or omit it to have one generated`);
   }
-  await reconcileTags(existing.CertificateArn!, desired.tags);
+  const tags = await listTags(existing.CertificateArn!);
+  assertUpdatable(ownershipOf(tags, desired.owner), `the DMS certificate '${desired.identifier}'`);
+  await reconcileTags(existing.CertificateArn!, desired.tags, tags);
   return respond(existing, desired);
 }
 
-/** Brings the tags in line, writing only what differs. */
-async function reconcileTags(arn: string, tags: Tag[]): Promise<void> {
+async function listTags(arn: string): Promise<Tag[]> {
   const listed = await dms.call('ListTagsForResource', ({ sdk, client }) => client.send(new sdk.ListTagsForResourceCommand({ ResourceArn: arn })));
-  const current = new Map((listed.TagList ?? []).map(t => [t.Key!, t.Value ?? '']));
+  return listed.TagList ?? [];
+}
+
+/** Brings the tags in line, writing only what differs. */
+async function reconcileTags(arn: string, tags: Tag[], listed: Tag[]): Promise<void> {
+  const current = new Map(listed.map(t => [t.Key!, t.Value ?? '']));
   const wanted = new Map(tags.map(t => [t.Key!, t.Value ?? '']));
   const removed = [...current.keys()].filter(k => !wanted.has(k));
   const changed = [...wanted.entries()].filter(([k, v]) => current.get(k) !== v);
@@ -218,6 +249,14 @@ async function remove(event: Event): Promise<OnEventResponse> {
     log('info', 'nothing to delete', { physicalResourceId: arn });
     return { PhysicalResourceId: arn };
   }
+  const ownership = await ownershipForDelete(arn, event);
+  if (ownership === 'gone') {
+    log('info', 'DMS certificate already gone', { certificateArn: arn });
+    return { PhysicalResourceId: arn };
+  }
+  if (!mayDelete(ownership, `the DMS certificate ${arn}`)) {
+    return { PhysicalResourceId: arn };
+  }
   try {
     await retryWhile(
       'DeleteCertificate',
@@ -243,6 +282,17 @@ async function remove(event: Event): Promise<OnEventResponse> {
     }
   }
   return { PhysicalResourceId: arn };
+}
+
+async function ownershipForDelete(arn: string, owner: Owner): Promise<Ownership | 'gone'> {
+  try {
+    return ownershipOf(await listTags(arn), owner);
+  } catch (e) {
+    if (errorName(e) === 'ResourceNotFoundFault') {
+      return 'gone';
+    }
+    throw e;
+  }
 }
 
 /** The DMS certificate whose `filter` (`certificate-id` or `certificate-arn`) is `value`, if any. */

@@ -74,8 +74,13 @@ beforeEach(() => {
     handler: { onEvent },
     resourceType: DMS_CERTIFICATE_RESOURCE_TYPE,
     countApiCalls: () => fake.calls() + store.calls(),
+    stackId: STACK_ID,
   });
 });
+
+const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/Db/5d1c1e30-0000-4000-8000-00000000d0d0';
+/** The ownership tags the handler adds to what it imports for `driver`'s resource. */
+const OWNER_TAGS = { 'cdk-certificates:stack-id': STACK_ID, 'cdk-certificates:logical-id': 'Resource' };
 
 afterEach(() => {
   fake.restore();
@@ -107,7 +112,7 @@ describe('lifecycle through the Provider framework', () => {
             const stored = fake.certificates.get(firstArn)!;
             expect(stored.identifier).toMatch(new RegExp(`^${PREFIX}-[0-9a-f]{10}$`));
             expect(dmsCertificateIdentifierProblem(stored.identifier)).toBeUndefined();
-            expect(Object.fromEntries(stored.tags)).toEqual({ team: 'db' });
+            expect(Object.fromEntries(stored.tags)).toEqual({ team: 'db', ...OWNER_TAGS });
             expect(step.data).toEqual({
               CertificateArn: firstArn,
               CertificateIdentifier: stored.identifier,
@@ -121,7 +126,8 @@ describe('lifecycle through the Provider framework', () => {
           }
           case 'retriedCreate': {
             expect(fake.certificates.size).toBe(1);
-            expect(fake.writes('ImportCertificate')).toBe(2);
+            // The earlier import is found before any import is tried: one import in all.
+            expect(fake.writes('ImportCertificate')).toBe(1);
             // Found by identifier, then adopted after comparing the certificates.
             const lookups = fake.callsOf('DescribeCertificates');
             expect(lookups[lookups.length - 1]).toEqual({
@@ -131,11 +137,13 @@ describe('lifecycle through the Provider framework', () => {
           }
           case 'updateNoChange':
             expect(step.apiCalls).toBeGreaterThan(0);
-            expect(fake.writes()).toBe(2);
+            // Still the one import: the retried create and the no-op update wrote nothing.
+            expect(fake.writes()).toBe(1);
             break;
           case 'updateInPlace':
-            expect(Object.fromEntries(fake.certificates.get(firstArn)!.tags)).toEqual({ team: 'data', env: 'prod' });
-            expect(fake.writes('ImportCertificate')).toBe(2);
+            expect(Object.fromEntries(fake.certificates.get(firstArn)!.tags)).toEqual({ team: 'data', env: 'prod', ...OWNER_TAGS });
+            // The earlier import is found before any import is tried: one import in all.
+            expect(fake.writes('ImportCertificate')).toBe(1);
             break;
           case 'updateReplace': {
             expect(fake.certificates.size).toBe(2);
@@ -245,7 +253,8 @@ describe('Oracle wallets are bytes', () => {
     fake.seed('shared-wallet', { wallet: binaryWallet() });
     store.putObject(WALLET_BUCKET, 'cwallet.sso', binaryWallet());
     const step = await driver.create({ ...walletProps('cwallet.sso'), NamePrefix: undefined, CertificateIdentifier: 'shared-wallet' });
-    expect(step.error!.message).toMatch(/certificateIdentifier: a DMS certificate named 'shared-wallet' already exists .* different content/);
+    // Not this stack's: never adopted, whatever its content.
+    expect(step.error!.message).toMatch(/certificateIdentifier: the DMS certificate 'shared-wallet' already exists and was not created by this stack/);
     expect(fake.certificates.size).toBe(1);
   });
 
@@ -335,17 +344,85 @@ describe('identifiers', () => {
   });
 });
 
+describe('ownership', () => {
+  const otherStack = () => new LifecycleDriver<Props>({
+    handler: { onEvent },
+    resourceType: DMS_CERTIFICATE_RESOURCE_TYPE,
+    countApiCalls: () => fake.calls() + store.calls(),
+    stackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Db/0f9e8d7c-6b5a-4321-8765-43210fedcba9',
+  });
+
+  test('the same app in another stack or region imports its own certificate; deleting one leaves the other', async () => {
+    const mine = ok(await driver.create(pemProps(pki.root.certificatePem)));
+    const theirs = ok(await otherStack().create(pemProps(pki.root.certificatePem)));
+    expect(theirs.data!.CertificateIdentifier).not.toBe(mine.data!.CertificateIdentifier);
+    ok(await driver.delete(mine.physicalResourceId!, pemProps(pki.root.certificatePem)));
+    expect([...fake.certificates.keys()]).toEqual([theirs.physicalResourceId]);
+  });
+
+  test('a retried create never adopts what another stack imported under the same identifier', async () => {
+    ok(await otherStack().create(pemProps(pki.root.certificatePem, { NamePrefix: undefined, CertificateIdentifier: 'db-trust' })));
+    const writes = fake.writes();
+    const step = await driver.create(pemProps(pki.root.certificatePem, { NamePrefix: undefined, CertificateIdentifier: 'db-trust' }));
+    expect(step.error!.message).toMatch(/^certificateIdentifier: the DMS certificate 'db-trust' already exists and belongs to stack Db \(arn:aws:cloudformation:eu-west-1:/);
+    expect(fake.writes()).toBe(writes);
+  });
+
+  test('an update or a delete never touches what another stack owns', async () => {
+    const theirs = ok(await otherStack().create(pemProps(pki.root.certificatePem, { NamePrefix: undefined, CertificateIdentifier: 'db-trust' })));
+    const writes = fake.writes();
+    const props = pemProps(pki.root.certificatePem, { NamePrefix: undefined, CertificateIdentifier: 'db-trust' });
+    const update = await driver.update(theirs.physicalResourceId!, props, { ...props, Tags: [{ Key: 'team', Value: 'x' }] });
+    expect(update.error!.message).toMatch(/the DMS certificate 'db-trust' belongs to stack Db .*will not change it/);
+    ok(await driver.delete(theirs.physicalResourceId!, props));
+    expect(fake.writes()).toBe(writes);
+    expect(fake.certificates.has(theirs.physicalResourceId!)).toBe(true);
+  });
+});
+
+describe('rollback and updates of expired material', () => {
+  /** An expired certificate this resource imported while it was valid. */
+  async function expiredInDms(): Promise<{ arn: string; props: Props }> {
+    const props = { ...pemProps(''), CertificatePem: { kind: 'secret' as const, secretId: store.putSecret('db/expired', pki.expiredLeaf.certificatePem) } };
+    const { identifier } = await handler.desiredState(props, { StackId: STACK_ID, LogicalResourceId: 'Resource' });
+    const seeded = fake.seed(identifier, { pem: pki.expiredLeaf.certificatePem });
+    for (const [k, v] of Object.entries(OWNER_TAGS)) {
+      seeded.tags.set(k, v);
+    }
+    return { arn: seeded.arn, props };
+  }
+
+  test('an in-place update (tags) of an expired certificate succeeds without re-validating dates', async () => {
+    const { arn, props } = await expiredInDms();
+    const step = await driver.update(arn, props, { ...props, Tags: [{ Key: 'cost-center', Value: '42' }] });
+    expect(step.error).toBeUndefined();
+    expect(step.physicalResourceId).toBe(arn);
+    expect(fake.certificates.get(arn)!.tags.get('cost-center')).toBe('42');
+  });
+
+  test('an update back to an expired certificate DMS still holds (a rollback) adopts it and imports nothing', async () => {
+    const { arn, props } = await expiredInDms();
+    const newer = ok(await driver.create(pemProps(pki.root.certificatePem)));
+    const imports = fake.writes('ImportCertificate');
+    const step = await driver.update(newer.physicalResourceId!, pemProps(pki.root.certificatePem), props);
+    expect(step.error).toBeUndefined();
+    expect(step.physicalResourceId).toBe(arn);
+    expect(fake.writes('ImportCertificate')).toBe(imports);
+  });
+});
+
 describe('tags', () => {
   test('tags go with the import and change in place with add/remove calls only for what differs', async () => {
     const props = pemProps(pki.root.certificatePem, { Tags: [{ Key: 'a', Value: '1' }, { Key: 'b', Value: '2' }] });
     const created = ok(await driver.create(props));
-    expect(fake.callsOf('ImportCertificate')[0].Tags).toEqual([{ Key: 'a', Value: '1' }, { Key: 'b', Value: '2' }]);
+    expect(fake.callsOf('ImportCertificate')[0].Tags).toEqual([{ Key: 'a', Value: '1' }, { Key: 'b', Value: '2' },
+      ...Object.entries(OWNER_TAGS).map(([Key, Value]) => ({ Key, Value }))]);
     const next = pemProps(pki.root.certificatePem, { Tags: [{ Key: 'a', Value: '1' }, { Key: 'c', Value: '3' }] });
     const step = ok(await driver.update(created.physicalResourceId!, props, next));
     expect(step.physicalResourceId).toBe(created.physicalResourceId);
     expect(fake.callsOf('RemoveTagsFromResource')).toEqual([{ ResourceArn: created.physicalResourceId, TagKeys: ['b'] }]);
     expect(fake.callsOf('AddTagsToResource')).toEqual([{ ResourceArn: created.physicalResourceId, Tags: [{ Key: 'c', Value: '3' }] }]);
-    expect(Object.fromEntries(fake.certificates.get(created.physicalResourceId!)!.tags)).toEqual({ a: '1', c: '3' });
+    expect(Object.fromEntries(fake.certificates.get(created.physicalResourceId!)!.tags)).toEqual({ a: '1', c: '3', ...OWNER_TAGS });
   });
 
   test('a tag DMS reserves is an input error before any write', async () => {
@@ -360,7 +437,8 @@ describe('PEM material', () => {
     const secretArn = store.putSecret('db/ca', pki.expiredLeaf.certificatePem);
     const step = await driver.create({ ...pemProps(''), CertificatePem: { kind: 'secret', secretId: secretArn } });
     expect(step.error!.message).toMatch(/^certificatePem: the certificate has expired/);
-    expect(fake.calls()).toBe(0);
+    // Only the look-up of an earlier import of this identifier: nothing is written.
+    expect(fake.writes()).toBe(0);
 
     const good = store.putSecret('db/ca2', pki.chainPem);
     const created = ok(await driver.create({ ...pemProps(''), CertificatePem: { kind: 'secret', secretId: good } }));
@@ -388,7 +466,7 @@ describe('service errors become messages naming the property and the fix', () =>
   test('ResourceAlreadyExistsFault: another certificate holds the identifier', async () => {
     fake.seed('db-trust', { pem: pki.intermediate.certificatePem });
     const step = await driver.create(pemProps(pki.root.certificatePem, { NamePrefix: undefined, CertificateIdentifier: 'db-trust' }));
-    expect(step.error!.message).toMatch(/certificateIdentifier: a DMS certificate named 'db-trust' already exists .*choose another certificateIdentifier, or omit it/);
+    expect(step.error!.message).toMatch(/certificateIdentifier: the DMS certificate 'db-trust' already exists and was not created by this stack .*choose another name, or omit it/);
   });
 
   test('a failure while looking for an earlier import is reported, not hidden', async () => {
