@@ -36,14 +36,16 @@ import { CreateRequest, parseRequest, Props, replaces, Request, UploadRequest } 
 import {
   AlibabaKmsCertificateResourceAttributes,
   CERTIFICATE_ID_PATTERN,
+  TAG_VALUE_MAX_LENGTH,
 } from '../../src/contract/alibaba-kms-certificate';
-import { checkCertificateBody, checkCertificateChain, parseCertificates } from '../../src/contract/x509';
+import { checkCertificateBody, checkCertificateChain, checkDates, parseCertificates } from '../../src/contract/x509';
 import type { IsCompleteRequest, IsCompleteResponse, OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { isoDate } from '../shared/dates';
 import { asInputError, errorMessage, errorName, InputError } from '../shared/errors';
 import type { ResourceLifecycle } from '../shared/handler';
 import { log } from '../shared/log';
 import { readMaterial } from '../shared/material';
+import { assertUpdatable, mayDelete, Owner, ownerTags, ownershipOf } from '../shared/ownership';
 import { withRetry } from '../shared/retry';
 
 type Event = OnEventRequest<Props>;
@@ -70,7 +72,7 @@ export const alibabaKmsCertificate: ResourceLifecycle<Props> = {
 
 async function create(event: Event, request: Request): Promise<OnEventResponse> {
   if (request.mode === 'upload') {
-    return upload(request, undefined);
+    return upload(request, undefined, event);
   }
   const kms = await connect(request.connection, 'create');
   const requestKey = `${event.StackId}|${event.LogicalResourceId}|${event.RequestId}`;
@@ -125,23 +127,33 @@ async function update(event: Event): Promise<OnEventResponse> {
     return create(event, request);
   }
   if (request.mode === 'upload') {
-    return upload(request, event.OldResourceProperties);
+    return upload(request, event.OldResourceProperties, event);
   }
   // Tags and delete-time settings only: isComplete reconciles the tags (writing only differences).
   return { PhysicalResourceId: event.PhysicalResourceId! };
 }
 
-/** Upload mode: checks the PEMs, uploads them unless KMS holds them already, sets the tags. */
-async function upload(request: UploadRequest, oldProps: Props | undefined): Promise<OnEventResponse> {
+/**
+ * The tags a certificate should carry: the user's and the ownership tags (hashed where a stack ID
+ * is longer than KMS's 128-character tag values).
+ */
+function desiredTags(request: Request, owner: Owner): Map<string, string> {
+  return new Map([...request.tags, ...ownerTags(owner, TAG_VALUE_MAX_LENGTH).map((t) => [t.Key, t.Value] as [string, string])]);
+}
+
+/**
+ * Upload mode: checks the PEMs, uploads them unless KMS holds them already, sets the tags. Dates
+ * are checked only when something is uploaded: an update of tags, or back to what KMS holds (a
+ * rollback), succeeds even after the certificate expired.
+ */
+async function upload(request: UploadRequest, oldProps: Props | undefined, owner: Owner): Promise<OnEventResponse> {
   const certificate = await readMaterial(request.certificate, 'certificate');
   const chainText = request.certificateChain ? await readMaterial(request.certificateChain, 'certificateChain') : undefined;
   const chain = chainText !== undefined && chainText.trim().length > 0 ? chainText : undefined;
   asInputError(() => {
-    for (const warning of checkCertificateBody(certificate, 'certificate').warnings) {
-      log('warn', warning);
-    }
+    checkCertificateBody(certificate, 'certificate', { dates: false });
     if (chain !== undefined) {
-      checkCertificateChain(chain, 'certificateChain', certificate, { leafProperty: 'certificate' });
+      checkCertificateChain(chain, 'certificateChain', certificate, { leafProperty: 'certificate', dates: false });
     }
   });
 
@@ -155,6 +167,9 @@ async function upload(request: UploadRequest, oldProps: Props | undefined): Prom
   if (description.status === 'REVOKED') {
     throw new InputError('certificateId', `KMS certificate ${id} is REVOKED and takes no new certificate; create a new KMS certificate and use its ID`);
   }
+  // The user's certificate: this resource claims it with the ownership tags, unless another
+  // stack (or another resource) already did.
+  assertUpdatable(ownershipOf(Object.entries(description.tags).map(([Key, Value]) => ({ Key, Value })), owner), `the KMS certificate ${id}`);
   const mismatch = keyMismatch(certificate, description.subjectPublicKey);
   if (mismatch) {
     throw new InputError('certificate',
@@ -166,11 +181,20 @@ async function upload(request: UploadRequest, oldProps: Props | undefined): Prom
   if (unchanged) {
     log('info', 'KMS already holds this certificate and chain; nothing to upload', { certificateId: id });
   } else {
+    asInputError(() => {
+      const warnings = checkDates(certificate, 'certificate');
+      if (chain !== undefined) {
+        warnings.push(...checkDates(chain, 'certificateChain'));
+      }
+      for (const warning of warnings) {
+        log('warn', warning);
+      }
+    });
     await kmsCall(kms, 'UploadCertificate', () => kms.api.uploadCertificate({ certificateId: id, certificate, certificateChain: chain }));
     log('info', 'uploaded the certificate to KMS', { certificateId: id, previousStatus: description.status });
   }
   const previousTags = new Map((oldProps?.Tags ?? []).map((t) => [String(t.Key), String(t.Value ?? '')]));
-  const tagged = await reconcileTags(kms, id, description.tags, request.tags, previousTags);
+  const tagged = await reconcileTags(kms, id, description.tags, desiredTags(request, owner), previousTags);
   const final = !unchanged || tagged ? await describe(kms, id) ?? description : description;
   return { PhysicalResourceId: id, Data: await attributes(kms, final) };
 }
@@ -196,7 +220,7 @@ async function completeCreated(event: IsCompleteRequest<Props>): Promise<IsCompl
       description = await describe(kms, id) ?? description;
     }
     const previousTags = new Map((event.OldResourceProperties?.Tags ?? []).map((t) => [String(t.Key), String(t.Value ?? '')]));
-    if (await reconcileTags(kms, id, description.tags, request.tags, previousTags)) {
+    if (await reconcileTags(kms, id, description.tags, desiredTags(request, event), previousTags)) {
       description = await describe(kms, id) ?? description;
     }
     return { IsComplete: true, Data: await attributes(kms, description) };
@@ -271,6 +295,9 @@ async function remove(event: Event): Promise<OnEventResponse> {
   }
   if (!description) {
     log('info', 'the KMS certificate is already gone', { certificateId: id });
+    return { PhysicalResourceId: id };
+  }
+  if (!mayDelete(ownershipOf(Object.entries(description.tags).map(([Key, Value]) => ({ Key, Value })), event), `the KMS certificate ${id}`)) {
     return { PhysicalResourceId: id };
   }
   if (request.mode === 'create' && description.status === 'PENDING') {

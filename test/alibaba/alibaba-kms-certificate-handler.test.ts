@@ -77,6 +77,12 @@ afterEach(() => {
   jest.restoreAllMocks();
 });
 
+/** The ownership tags of the resource a step acted for (its stack ID fits KMS's 128 characters here). */
+function ownerTagsOf(step: { readonly event?: { StackId: string; LogicalResourceId: string } }): Record<string, string> {
+  const event = step.event ?? { StackId: '', LogicalResourceId: '' };
+  return { 'cdk-certificates:stack-id': event.StackId, 'cdk-certificates:logical-id': event.LogicalResourceId };
+}
+
 function newDriver(): LifecycleDriver<Props> {
   return new LifecycleDriver<Props>({
     handler,
@@ -106,9 +112,9 @@ function createProps(overrides: Partial<Props> = {}): Props {
 }
 
 /** A KMS certificate made outside the construct, with a certificate signed for its CSR. */
-async function externalCertificate(): Promise<{ id: string; certificatePem: string }> {
+async function externalCertificate(validity: { notBefore?: Date; notAfter?: Date } = {}): Promise<{ id: string; certificatePem: string }> {
   const created = await api.createCertificate({ subject: 'CN=ext.example.com,OU=Ops,O=Example,C=CN', keySpec: 'RSA_2048' });
-  return { id: created.certificateId, certificatePem: await signCsr(pki.intermediate, created.csr) };
+  return { id: created.certificateId, certificatePem: await signCsr(pki.intermediate, created.csr, validity) };
 }
 
 function uploadProps(certificateId: string, certificatePem: string, overrides: Partial<Props> = {}): Props {
@@ -187,7 +193,7 @@ describe('create mode (KMS key, ACM Private CA signature)', () => {
           case 'create': {
             const stored = server.certificate(id)!;
             expect(stored.status).toBe('ACTIVE');
-            expect(stored.tags).toEqual({ team: 'platform' });
+            expect(stored.tags).toEqual({ team: 'platform', ...ownerTagsOf(step) });
             creates = server.callCount('CreateCertificate');
             expect(step.data).toEqual({
               CertificateId: id,
@@ -206,7 +212,7 @@ describe('create mode (KMS key, ACM Private CA signature)', () => {
             expect(kmsWrites() + pca.writeCalls()).toBe(writes);
             break;
           case 'updateInPlace':
-            expect(server.certificate(id)?.tags).toEqual({ team: 'edge', tier: 'prod' });
+            expect(server.certificate(id)?.tags).toEqual({ team: 'edge', tier: 'prod', ...ownerTagsOf(step) });
             // Tags are updated in place: no new certificate.
             expect(server.callCount('CreateCertificate')).toBe(creates);
             break;
@@ -412,7 +418,8 @@ describe('create mode (KMS key, ACM Private CA signature)', () => {
 
     expectOk(await driver.update(id, tagged, createProps()));
 
-    expect(server.certificate(id)?.tags).toEqual({ external: 'console' });
+    // The ownership tags stay: they are the handler's, not the construct's tags.
+    expect(Object.keys(server.certificate(id)!.tags).sort()).toEqual(['cdk-certificates:logical-id', 'cdk-certificates:stack-id', 'external']);
   });
 
   test('a RAM permission error names credentials and the missing action', async () => {
@@ -556,6 +563,29 @@ describe('deletion', () => {
   });
 });
 
+describe('ownership', () => {
+  const OTHER_STACK = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Edge/0f9e8d7c-6b5a-4321-8765-43210fedcba9';
+
+  test('an upload never claims a KMS certificate another stack owns, and a delete never removes it', async () => {
+    const { id, certificatePem } = await externalCertificate();
+    await api.tagCertificate(id, { 'cdk-certificates:stack-id': OTHER_STACK, 'cdk-certificates:logical-id': 'Cert' });
+    const writes = kmsWrites();
+    const step = await driver.create(uploadProps(id, certificatePem));
+    expect(step.error?.message).toMatch(new RegExp(`the KMS certificate ${id} belongs to stack Edge \\(arn:aws:cloudformation:eu-west-1:[^)]+\\), not to this one`));
+    const deleted = await driver.delete(id, uploadProps(id, certificatePem, { RemovalPolicy: 'destroy' }));
+    expect(deleted.error).toBeUndefined();
+    expect(kmsWrites()).toBe(writes);
+    expect(server.certificate(id)).toBeDefined();
+  });
+
+  test('an upload claims an untagged certificate with the ownership tags', async () => {
+    const { id, certificatePem } = await externalCertificate();
+    const step = await driver.create(uploadProps(id, certificatePem));
+    expect(step.error).toBeUndefined();
+    expect(server.certificate(id)!.tags).toEqual(ownerTagsOf(step));
+  });
+});
+
 describe('upload mode (an existing certificateId)', () => {
   test('uploads a certificate from a secret with its chain; a redelivery and a no-op update write nothing', async () => {
     const { id, certificatePem } = await externalCertificate();
@@ -636,7 +666,10 @@ describe('upload mode (an existing certificateId)', () => {
     const { id, certificatePem } = await externalCertificate();
 
     const unknown = await driver.create(uploadProps('00000000-0000-4000-8000-00000000abcd', certificatePem));
-    const expired = await driver.create(uploadProps(id, pki.expiredLeaf.certificatePem, { CertificateChain: undefined }));
+    // For the KMS key (content checks come first), but expired: refused before the upload.
+    const day = 86_400_000;
+    const old = await externalCertificate({ notBefore: new Date(Date.now() - 30 * day), notAfter: new Date(Date.now() - day) });
+    const expired = await driver.create(uploadProps(old.id, old.certificatePem, { CertificateChain: undefined }));
     const misordered = await driver.create(uploadProps(id, certificatePem, { CertificateChain: { kind: 'inline', value: pki.root.certificatePem + pki.intermediate.certificatePem } }));
 
     expect(unknown.error?.message).toMatch(/^certificateId: KMS has no certificate 00000000-0000-4000-8000-00000000abcd in cn-hangzhou; check certificateId and regionId/);
