@@ -25,7 +25,7 @@ import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { InputError, errorMessage, errorName } from '../shared/errors';
 import type { ResourceLifecycle } from '../shared/handler';
 import { log } from '../shared/log';
-import { generatedName } from '../shared/physical-name';
+import { assertAdoptable, assertUpdatable, mayDelete, Owner, ownedName, ownershipOf, withOwnerTags } from '../shared/ownership';
 import { retryWhile } from '../shared/retry';
 
 /** Timing of the waits inside onEvent; tests shorten nothing here, they control the clock. */
@@ -52,14 +52,16 @@ export interface DesiredCertificate {
   readonly subjectAlternativeNames: string[];
   /** The distinct domains in record order: the domain name, then the alternative names. */
   readonly domains: string[];
+  /** The user's tags and the ownership tags. */
   readonly tags: Tag[];
+  readonly owner: Owner;
 }
 
 /**
  * Checks the properties (values that were tokens at synth are first seen here) and works out the
  * certificate name. Throws InputError before anything is written.
  */
-export function desiredCertificate(props: LightsailCertificateResourceProperties): DesiredCertificate {
+export function desiredCertificate(props: LightsailCertificateResourceProperties, owner: Owner): DesiredCertificate {
   const region = String(props.Region ?? '');
   const regionIssue = regionProblem(region);
   if (regionIssue) {
@@ -114,15 +116,18 @@ export function desiredCertificate(props: LightsailCertificateResourceProperties
     }
     // The set of domains decides the name: a new domain means a new certificate (and a new name,
     // so it never clashes with the one it replaces); reordering the alternative names does not.
+    // The stack ID too: distribution certificates of every region's stacks live in us-east-1.
     const hashInput = [domainName, ...[...subjectAlternativeNames].sort()].join('\u0000');
-    name = generatedName(String(props.NamePrefix), hashInput, {
+    name = ownedName(owner, String(props.NamePrefix), [hashInput], {
       maxLength: GENERATED_NAME_MAX_LENGTH,
       hashLength: CERTIFICATE_NAME_HASH_LENGTH,
     });
   }
 
-  const tags = (props.Tags ?? []).map((t) => ({ key: String(t.Key), value: String(t.Value ?? '') }));
+  const tags = withOwnerTags((props.Tags ?? []).map((t) => ({ Key: String(t.Key), Value: String(t.Value ?? '') })), owner)
+    .map((t) => ({ key: t.Key, value: t.Value }));
   return {
+    owner,
     region,
     name,
     userNamed,
@@ -154,7 +159,7 @@ function sameDomains(cert: LightsailCertificate, desired: DesiredCertificate): b
 
 /** `Custom::LightsailCertificate`: requests the certificate and returns its validation records at once. */
 export const lightsailCertificate: ResourceLifecycle<LightsailCertificateResourceProperties> = {
-  create: async (event) => createCertificate(desiredCertificate(event.ResourceProperties)),
+  create: async (event) => createCertificate(desiredCertificate(event.ResourceProperties, event)),
   update: updateCertificate,
   delete: deleteCertificate,
 };
@@ -201,6 +206,8 @@ async function createCertificate(desired: DesiredCertificate): Promise<OnEventRe
 }
 
 async function adopt(existing: LightsailCertificate, desired: DesiredCertificate, where: string): Promise<void> {
+  // A retried Create finds what it made; never what another stack or resource owns.
+  assertAdoptable(ownershipOf(existing.tags, desired.owner), `the Lightsail certificate '${desired.name}' in ${desired.region}`, 'certificateName');
   if (!sameDomains(existing, desired)) {
     const theirs = domainSet(existing.domainName, existing.subjectAlternativeNames).join(', ');
     throw new InputError('certificateName', `a certificate named '${desired.name}' already exists in ${desired.region} for other domains (${theirs}); Lightsail names are unique per region, so choose another certificateName${desired.userNamed ? '' : ' (or move the construct)'} or delete that certificate`);
@@ -262,10 +269,10 @@ async function waitForRecords(desired: DesiredCertificate, where: string): Promi
 }
 
 async function updateCertificate(event: OnEventRequest<LightsailCertificateResourceProperties>): Promise<OnEventResponse> {
-  const desired = desiredCertificate(event.ResourceProperties);
+  const desired = desiredCertificate(event.ResourceProperties, event);
   let previous: DesiredCertificate | undefined;
   try {
-    previous = event.OldResourceProperties ? desiredCertificate(event.OldResourceProperties) : undefined;
+    previous = event.OldResourceProperties ? desiredCertificate(event.OldResourceProperties, event) : undefined;
   } catch {
     // Old properties that no longer pass the checks cannot describe a live certificate.
     previous = undefined;
@@ -291,6 +298,7 @@ async function updateCertificate(event: OnEventRequest<LightsailCertificateResou
     log('warn', 'the certificate is gone; requesting it again', { certificateName: desired.name, region: desired.region });
     return createCertificate(desired);
   }
+  assertUpdatable(ownershipOf(current.tags, desired.owner), `the Lightsail certificate '${desired.name}' in ${desired.region}`);
   await reconcileTags(current, desired, previous, where);
   const found = validationRecords(current, desired.domains);
   if (found.missing.length > 0) {
@@ -361,7 +369,7 @@ async function deleteCertificate(event: OnEventRequest<LightsailCertificateResou
   }
   let desired: DesiredCertificate;
   try {
-    desired = desiredCertificate(event.ResourceProperties);
+    desired = desiredCertificate(event.ResourceProperties, event);
   } catch (e) {
     log('warn', 'properties fail the checks, so they never made a certificate; nothing to delete', { error: e });
     return { PhysicalResourceId: physicalId };
@@ -377,6 +385,9 @@ async function deleteCertificate(event: OnEventRequest<LightsailCertificateResou
     // The name now belongs to another certificate (e.g. a replacement under the same name after
     // this one was deleted outside CloudFormation): never delete what this resource did not make.
     log('info', 'the certificate of this name is not this resource\'s; leaving it', { certificateName: desired.name, region });
+    return { PhysicalResourceId: physicalId };
+  }
+  if (!mayDelete(ownershipOf(current.tags, event), `the Lightsail certificate '${desired.name}' in ${region}`)) {
     return { PhysicalResourceId: physicalId };
   }
 

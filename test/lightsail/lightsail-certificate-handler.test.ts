@@ -88,8 +88,9 @@ function labelOf(domain: string): string {
   return FakeLightsail.recordFor(domain).name.slice(0, -(domain.length + 2));
 }
 
+/** The certificate's tags other than the ownership tags the handler adds (checked on their own). */
 function tags(c: { tags: Map<string, string> }): Record<string, string> {
-  return Object.fromEntries(c.tags);
+  return Object.fromEntries([...c.tags].filter(([k]) => !k.startsWith('cdk-certificates:')));
 }
 
 async function createCertificate(overrides: Partial<LightsailCertificateResourceProperties> = {}) {
@@ -273,13 +274,25 @@ describe('Custom::LightsailCertificate lifecycle', () => {
 
   test('a create retried with a new request adopts the certificate and fixes its tags', async () => {
     const first = await createCertificate({ Tags: [{ Key: 'team', Value: 'platform' }] });
-    first.certificate.tags.clear();
+    expect([...first.certificate.tags.keys()]).toEqual(['team', 'cdk-certificates:stack-id', 'cdk-certificates:logical-id']);
+    first.certificate.tags.delete('team');
     const again = await certificates.create(first.props);
     expect(again.error).toBeUndefined();
     expect(again.physicalResourceId).toBe(first.certificate.arn);
     expect(lightsail.all()).toHaveLength(1);
     expect(lightsail.callsOf('CreateCertificate')).toHaveLength(1);
     expect(tags(first.certificate)).toEqual({ team: 'platform' });
+  });
+
+  test('a retried create never adopts a certificate of the same name that another stack owns', async () => {
+    const first = await createCertificate();
+    first.certificate.tags.set('cdk-certificates:stack-id', 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Site/0f9e8d7c-6b5a-4321-8765-43210fedcba9');
+    const again = await certificates.create(first.props);
+    expect(again.error?.message).toMatch(/^certificateName: the Lightsail certificate '[^']+' in us-east-1 already exists and belongs to stack Site/);
+    expect(lightsail.callsOf('CreateCertificate')).toHaveLength(1);
+    // Nor does a delete remove it.
+    await certificates.delete(first.certificate.arn, first.props);
+    expect(lightsail.all()).toHaveLength(1);
   });
 
   test('a create that races its earlier attempt ("already exists") adopts it', async () => {
