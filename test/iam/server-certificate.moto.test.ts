@@ -16,7 +16,7 @@
  */
 import { DeleteServerCertificateCommand, GetServerCertificateCommand, IAMClient, ListServerCertificatesCommand, UploadServerCertificateCommand } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { ServerCertificateResourceProperties } from '../../src/contract/server-certificate';
 import { makeLeaf, makeTestPki, TestCertificate, TestPki } from '../support/fixtures/pki';
@@ -203,6 +203,47 @@ describe('server-certificate bundle against moto', () => {
     expect(step.error!.message).toMatch(/^path: 'web' must be '\/' alone or begin and end with '\/'/);
     expect(operations(step)).toEqual(['GetParameter', 'GetSecretValue']);
     expect(await namesInIam()).toEqual([]);
+    d.assertNoLeak(secretValues());
+  });
+});
+
+describe('version pins (rotation)', () => {
+  test('a pinned secret version and parameter version are what is read, whatever is current', async () => {
+    const d = driver();
+    const n = ++stored;
+    const v1 = 'aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa';
+    const secret = await secrets.send(new CreateSecretCommand({
+      Name: `web/pinned-${n}`,
+      ClientRequestToken: v1,
+      SecretString: JSON.stringify({ certificate: pki.leaf.certificatePem, privateKey: pki.leaf.privateKeyPem }),
+    }));
+    // A newer value (another certificate) becomes AWSCURRENT; the pin still reads version 1.
+    await secrets.send(new PutSecretValueCommand({
+      SecretId: secret.ARN!,
+      ClientRequestToken: 'bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb',
+      SecretString: JSON.stringify({ certificate: other.certificatePem, privateKey: other.privateKeyPem }),
+    }));
+    await ssm.send(new PutParameterCommand({ Name: `/web/${n}/chain`, Type: 'String', Value: pki.chainPem }));
+    await ssm.send(new PutParameterCommand({ Name: `/web/${n}/chain`, Type: 'String', Value: 'not a chain', Overwrite: true }));
+    const props = stringifyProps({
+      CertificateBody: { kind: 'secret', secretId: secret.ARN!, jsonField: 'certificate', versionId: v1 },
+      PrivateKey: { kind: 'secret', secretId: secret.ARN!, jsonField: 'privateKey', versionId: v1 },
+      CertificateChain: { kind: 'ssm', parameterName: `/web/${n}/chain`, withDecryption: 'false', version: '1' },
+      NamePrefix: 'Stack_Web-3B3D323C',
+      Path: '/',
+      ForCloudFront: 'false',
+      RemovalPolicy: 'destroy',
+    } as ServerCertificateResourceProperties);
+    const created = await d.create(props);
+    expect(created.error).toBeUndefined();
+    const uploaded = (await iam.send(new GetServerCertificateCommand({ ServerCertificateName: created.physicalResourceId! }))).ServerCertificate!;
+    expect(uploaded.CertificateBody!.trim()).toBe(pki.leaf.certificatePem.trim());
+    expect(uploaded.CertificateChain).toBe(pki.chainPem);
+
+    // A pin that names no version fails clearly, before any upload.
+    const missing = await d.create(stringifyProps({ ...props, CertificateBody: { kind: 'secret', secretId: secret.ARN!, jsonField: 'certificate', versionId: 'cccccccc-3333-4333-8333-cccccccccccc' } }));
+    expect(missing.error!.message).toMatch(/^certificateBody: secret \S+ has no version cccccccc-3333-4333-8333-cccccccccccc; pin a version the secret holds/);
+    expect(operations(missing)).not.toContain('UploadServerCertificate');
     d.assertNoLeak(secretValues());
   });
 });

@@ -6,6 +6,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { CertificatePem, PrivateKey, ServerCertificate, ServerCertificateProps } from '../../src';
 import { makeLeaf, makeTestPki, TestPki } from '../support/fixtures/pki';
 
@@ -159,6 +160,31 @@ describe('ServerCertificate template', () => {
       // One or two policies, not every policy of the role: the template stays linear in size.
       expect(cr.DependsOn.length).toBeLessThanOrEqual(2);
     }
+  });
+
+  test('a pinned secret version or parameter version is part of the properties: changing it updates the certificate', () => {
+    const stack = newStack();
+    const secret = secretsmanager.Secret.fromSecretNameV2(stack, 'Pem', 'tls/web');
+    const parameter = ssm.StringParameter.fromStringParameterName(stack, 'Chain', '/tls/web/chain');
+    const versionId = 'a1b2c3d4-0000-4000-8000-00000000beef';
+    new ServerCertificate(stack, 'Web', {
+      certificateBody: CertificatePem.fromSecret(secret, 'certificate', { versionId }),
+      privateKey: PrivateKey.fromSecret(secret, 'privateKey', { versionId }),
+      certificateChain: CertificatePem.fromSsmParameter(parameter, 7),
+    });
+    const properties = Object.values(Template.fromStack(stack).findResources('Custom::ServerCertificate'))[0].Properties;
+    expect(properties.CertificateBody).toMatchObject({ kind: 'secret', jsonField: 'certificate', versionId });
+    expect(properties.PrivateKey).toMatchObject({ kind: 'secret', jsonField: 'privateKey', versionId });
+    expect(properties.CertificateChain).toEqual({ kind: 'ssm', parameterName: '/tls/web/chain', withDecryption: 'false', version: '7' });
+  });
+
+  test('a bad version pin fails at synth naming the method, every rule broken and the fix', () => {
+    const stack = newStack();
+    const secret = secretsmanager.Secret.fromSecretNameV2(stack, 'Pem', 'tls/web');
+    expect(() => CertificatePem.fromSecret(secret, undefined, { versionId: 'short', versionStage: 'AWSCURRENT' })).toThrow(
+      /CertificatePem.fromSecret version: give versionId or versionStage, not both; versionId must be 32 to 64 characters \(Secrets Manager's VersionId\), got 5; pin the VersionId/);
+    expect(() => PrivateKey.fromSsmSecureString('/tls/key', undefined, 0)).toThrow(/PrivateKey.fromSsmSecureString version: must be a positive integer .* got 0/);
+    expect(() => CertificatePem.fromSsmParameter(ssm.StringParameter.fromStringParameterName(stack, 'P', '/p'), 1.5)).toThrow(/must be a positive integer/);
   });
 
   test('a key in an SSM SecureString is granted by parameter ARN, with its KMS key', () => {
