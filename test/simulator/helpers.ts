@@ -30,7 +30,7 @@ export function stackIn(app: App, name: string, region: string): Stack {
 
 /** One line per step, for failure messages. */
 export function describeSteps(world: SimWorld, from = 0): string {
-  return world.steps.slice(from).map((s) => `#${s.seq} ${s.stack} ${s.phase} ${s.action} ${s.logicalId} ${s.physicalId ?? ''}${s.ok ? '' : ` FAILED: ${s.reason}`}`).join('\n');
+  return world.steps.slice(from).map((s) => `#${s.seq} ${s.stack} ${s.phase} ${s.action} ${s.logicalId} ${s.physicalId ?? ''}${s.ok ? '' : ` FAILED: ${s.reason}`} (${s.ms} ms)`).join('\n');
 }
 
 /** Fails with the steps and the reason unless the result has `status`. */

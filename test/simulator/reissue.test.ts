@@ -13,8 +13,10 @@
  * certificate here is created by KMS and signed by the same CA (create mode), with an outside
  * consumer (an Alibaba load balancer) pointing at it.
  */
+import { X509Certificate } from 'node:crypto';
+import { DescribeCertificateAuthorityCommand } from '@aws-sdk/client-acm-pca';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as dms from 'aws-cdk-lib/aws-dms';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -28,6 +30,11 @@ let credentialsArn: string;
 
 beforeAll(async () => {
   sim = await Simulator.start({ alibaba: true });
+});
+
+let start = 0;
+beforeEach(async () => {
+  start = sim.world.steps.length;
   const sm = new SecretsManagerClient(sim.world.clientConfig(REGION));
   const kms = sim.world.alibaba!;
   credentialsArn = (await sm.send(new CreateSecretCommand({
@@ -35,6 +42,14 @@ beforeAll(async () => {
     SecretString: JSON.stringify({ accessKeyId: kms.credentials.accessKeyId, accessKeySecret: kms.credentials.accessKeySecret }),
   }))).ARN!;
   sm.destroy();
+});
+
+afterEach(async () => {
+  if (process.env.SIM_DEBUG) {
+    process.stdout.write(`steps ${sim.world.steps.length - start}, invariant ${Math.round(sim.world.invariantMs)} ms, sum of step ms ${sim.world.steps.slice(start).reduce((a, x) => a + (x.ms ?? 0), 0)}\n`);
+  }
+  // Whatever a failed test left deployed goes, so the next test starts from an empty account.
+  await sim.reset();
 });
 
 afterAll(async () => {
@@ -45,12 +60,14 @@ interface AppVersion {
   readonly validityDays: number;
   /** The PrivateCa's construct ID (a new one replaces the CA). */
   readonly caId?: string;
+  /** The CA's common name (a change replaces the CA: Subject is create-only). */
+  readonly caName?: string;
 }
 
 function webApp(v: AppVersion) {
   return synth((app) => {
     const stack = stackIn(app, 'Web', REGION);
-    const ca = new PrivateCa(stack, v.caId ?? 'Root', { subject: { commonName: 'Example Root CA' } });
+    const ca = new PrivateCa(stack, v.caId ?? 'Root', { subject: { commonName: v.caName ?? 'Example Root CA' } });
     const web = ca.issueCertificate('Web', { commonName: 'www.example.internal', dnsNames: ['www.example.internal'], validity: Duration.days(v.validityDays) });
     const iam = new ServerCertificate(stack, 'Iam', { certificateBody: web.certificatePem, certificateChain: web.certificateChainPem, privateKey: web.privateKey });
     new elbv2.CfnListener(stack, 'Listener', {
@@ -70,7 +87,6 @@ function webApp(v: AppVersion) {
       subject: { commonName: 'www.example.cn', country: 'CN', organization: 'Example Corp', organizationalUnit: 'Web' },
       validity: Duration.days(7),
     });
-    Stack.of(stack);
   });
 }
 
@@ -86,7 +102,7 @@ test('scenario 1: re-issuing a certificate (validity 7 -> 5 days) moves every co
   const oldIam = web.resource(iamId).physicalId;
   const oldDms = web.resource(dmsId).physicalId;
   sim.world.addOutsideConsumer('alibaba-slb', { kind: 'alibaba', certificateId: String(web.resource(aliId).attributes.CertificateId) });
-  expectInvariantHeld(sim.world);
+  expectInvariantHeld(sim.world, start);
   const from = sim.world.steps.length;
 
   const updated = await web.deploy(webApp({ validityDays: 5 }).getStackByName('Web'));
@@ -113,9 +129,63 @@ test('scenario 1: re-issuing a certificate (validity 7 -> 5 days) moves every co
   expect(revoked).toHaveLength(1);
   expect(revoked[0].afterSeq).toBe(issuedDeleted!.seq);
   expect(revoked[0].afterSeq).toBeGreaterThan(Math.max(iamDeleted!.seq, dmsDeleted!.seq));
-  expectInvariantHeld(sim.world);
+  expectInvariantHeld(sim.world, start);
 
+  // The Alibaba load balancer lets go of its certificate before the stack goes.
+  sim.world.removeOutsideConsumer('alibaba-slb');
   const deleted = await web.delete();
   expectStatus(sim.world, deleted, 'DELETE_COMPLETE', from);
-  sim.world.removeOutsideConsumer('alibaba-slb');
+  expectInvariantHeld(sim.world, start);
+});
+
+describe.each([
+  ['a changed CA subject (Subject is create-only: the CA is replaced in place of its logical ID)', { caName: 'Example Root CA G2' }],
+  ['a new PrivateCa construct ID (a new CA, the old one removed from the template)', { caId: 'RootG2' }],
+])('scenario 2: replacing the CA under an issued certificate: %s', (_title, next: AppVersion) => {
+  test('everything follows: re-issued under the new CA, every consumer moved, the old CA deleted after its certificate was revoked', async () => {
+    const web = sim.stack('Web', REGION);
+    const created = await web.deploy(webApp({ validityDays: 7 }).getStackByName('Web'));
+    expectStatus(sim.world, created, 'CREATE_COMPLETE');
+    const oldCa = web.resource(web.logicalIdOf('Root', 'AWS::ACMPCA::CertificateAuthority')).physicalId;
+    const oldAli = String(web.resource(web.logicalIdOf('Ali', 'Custom::AlibabaKmsCertificate')).attributes.CertificateId);
+    const from = sim.world.steps.length;
+
+    const updated = await web.deploy(webApp({ validityDays: 7, ...next }).getStackByName('Web'));
+
+    expectStatus(sim.world, updated, 'UPDATE_COMPLETE', from);
+    expect({ failures: updated.failures, log: describeSteps(sim.world, from) }).toMatchObject({ failures: [] });
+    const caPrefix = next.caId ?? 'Root';
+    const newCa = web.resource(web.logicalIdOf(caPrefix, 'AWS::ACMPCA::CertificateAuthority')).physicalId;
+    expect(newCa).not.toBe(oldCa);
+    const caPem = String(web.resource(web.logicalIdOf(`${caPrefix}CaCertificate`, 'AWS::ACMPCA::Certificate')).attributes.Certificate);
+    const caCert = new X509Certificate(caPem);
+    // The certificate was issued again, by the new CA.
+    const issued = web.resource(web.logicalIdOf(`${caPrefix}Web`, 'Custom::PrivateCaIssuedCertificate'));
+    expect(issued.physicalId.startsWith(`${newCa}/certificate/`)).toBe(true);
+    // IAM (behind the listener) and DMS (behind the endpoint) serve a certificate of the new CA.
+    const iam = [...sim.world.iam.certificates.values()];
+    expect(iam).toHaveLength(1);
+    expect(new X509Certificate(iam[0].body).checkIssued(caCert)).toBe(true);
+    const listener = web.resource(web.logicalIdOf('Listener'));
+    expect((listener.properties.Certificates as any[])[0].CertificateArn).toBe(sim.world.iam.arn(iam[0]));
+    const dmsCerts = [...sim.world.dms.certificates.values()];
+    expect(dmsCerts).toHaveLength(1);
+    expect(new X509Certificate(dmsCerts[0].pem!).checkIssued(caCert)).toBe(true);
+    expect(web.resource(web.logicalIdOf('Endpoint')).properties.CertificateArn).toBe(dmsCerts[0].arn);
+    // The Alibaba certificate was issued again by the new CA; the old one is gone.
+    const ali = String(web.resource(web.logicalIdOf('Ali', 'Custom::AlibabaKmsCertificate')).attributes.CertificateId);
+    expect(ali).not.toBe(oldAli);
+    expect(new X509Certificate(sim.world.alibaba!.certificate(ali)!.certificatePem!).checkIssued(caCert)).toBe(true);
+    expect(sim.world.alibaba!.certificate(oldAli)).toBeUndefined();
+    // The old CA: its issued certificate revoked in the cleanup, then the CA deleted.
+    const old = await sim.world.pca(REGION).send(new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: oldCa }));
+    expect(old.CertificateAuthority?.Status).toBe('DELETED');
+    const revoked = sim.world.revocations.filter((r) => r.afterSeq > from);
+    expect(revoked.map((r) => r.caArn)).toEqual([oldCa]);
+    expect(stepsWhere(sim.world, { phase: 'UPDATE_CLEANUP' }).filter((s) => s.seq > from && s.seq < revoked[0].afterSeq).length).toBeGreaterThan(0);
+    expectInvariantHeld(sim.world, start);
+
+    expectStatus(sim.world, await web.delete(), 'DELETE_COMPLETE', from);
+    expectInvariantHeld(sim.world, start);
+  });
 });

@@ -61,6 +61,37 @@ export class Simulator {
     return s;
   }
 
+  /** Every stack ever addressed, deleted or not. */
+  public allStacks(): SimStack[] {
+    return [...this.stacks.values()];
+  }
+
+  /**
+   * Deletes every stack still deployed, and forgets outside consumers (between tests); returns the
+   * stacks whose delete failed.
+   */
+  public async reset(): Promise<string[]> {
+    for (const key of [...this.world.consumers.keys()].filter((k) => k.startsWith('outside:'))) {
+      this.world.removeConsumer(key);
+    }
+    const failed: string[] = [];
+    for (const s of this.stacks.values()) {
+      if (s.template) {
+        const result = await s.delete();
+        if (result.status !== 'DELETE_COMPLETE') {
+          failed.push(`${s.label}: ${result.reason}`);
+        }
+      }
+    }
+    this.resetClock();
+    if (failed.length === 0) {
+      // Nothing of any stack is left: start the next test from an empty moto (its state dump,
+      // read after every step, grows with every CA ever made).
+      await this.world.moto.reset();
+    }
+    return failed;
+  }
+
   /** Deploys the stack artifact `artifactId` of `assembly` (its name and region from the artifact). */
   public async deploy(assembly: CloudAssembly, stackName: string, options: DeployOptions = {}): Promise<StackResult> {
     const artifact = assembly.getStackByName(stackName);

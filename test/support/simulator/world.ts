@@ -57,6 +57,8 @@ export interface StepRecord {
   readonly reason?: string;
   /** The custom resource's response body, as the Provider framework sends it to CloudFormation. */
   readonly responseBytes?: number;
+  /** Wall-clock milliseconds since the previous step (of any stack). */
+  readonly ms?: number;
 }
 
 /** A certificate serial moto recorded as revoked, and the step after which it was first seen. */
@@ -157,6 +159,8 @@ export class SimWorld {
   /** Every custom-resource response body size seen, in bytes. */
   public readonly responseSizes: Array<{ readonly seq: number; readonly bytes: number; readonly logicalId: string }> = [];
   private savedEnv: Record<string, string | undefined> = {};
+  private lastStepAt = performance.now();
+  private lastRevoked?: Map<string, string>;
   private readonly knownRevoked = new Set<string>();
   private readonly pcaClients = new Map<string, ACMPCAClient>();
   /** IAM names and DMS endpoints this world marked in use, from the consumers. */
@@ -220,7 +224,9 @@ export class SimWorld {
 
   /** Records one step; returns its sequence number. */
   public record(step: Omit<StepRecord, 'seq'>): StepRecord {
-    const full = { ...step, seq: this.steps.length + 1 };
+    const now = performance.now();
+    const full = { ...step, seq: this.steps.length + 1, ms: Math.round(now - this.lastStepAt) };
+    this.lastStepAt = now;
     this.steps.push(full);
     return full;
   }
@@ -233,20 +239,36 @@ export class SimWorld {
   /**
    * The invariant, checked after every step: every consumer points at a certificate that exists,
    * and whose certificate (the PEM it serves) ACM Private CA has not revoked. Records revocations
-   * first seen now, and violations.
+   * first seen now, and violations. `touches` says what the step may have changed: a no-op stub
+   * changes nothing, so its check is skipped; only a step that may call ACM Private CA (a custom
+   * resource, an AWS::ACMPCA resource) reads moto's revocations again.
    */
-  public async checkInvariant(step: StepRecord): Promise<void> {
-    const revoked = await this.readRevocations(step.seq);
-    const label = `#${step.seq} ${step.stack} ${step.phase} ${step.action} ${step.logicalId}${step.physicalId ? ` (${step.physicalId})` : ''}${step.ok ? '' : ' FAILED'}`;
-    for (const consumer of this.consumers.values()) {
-      for (const target of consumer.targets) {
-        const problem = await this.problemOf(target, revoked);
-        if (problem) {
-          this.violations.push({ afterSeq: step.seq, step: label, consumer: consumer.name, certificate: describeTarget(target), problem });
+  public async checkInvariant(step: StepRecord, touches: 'nothing' | 'consumers' | 'services' = 'services'): Promise<void> {
+    if (touches === 'nothing') {
+      return;
+    }
+    const t0 = performance.now();
+    try {
+      if (touches === 'services' || this.lastRevoked === undefined) {
+        this.lastRevoked = await this.readRevocations(step.seq);
+      }
+      const revoked = this.lastRevoked;
+      const label = `#${step.seq} ${step.stack} ${step.phase} ${step.action} ${step.logicalId}${step.physicalId ? ` (${step.physicalId})` : ''}${step.ok ? '' : ' FAILED'}`;
+      for (const consumer of this.consumers.values()) {
+        for (const target of consumer.targets) {
+          const problem = await this.problemOf(target, revoked);
+          if (problem) {
+            this.violations.push({ afterSeq: step.seq, step: label, consumer: consumer.name, certificate: describeTarget(target), problem });
+          }
         }
       }
+    } finally {
+      this.invariantMs += performance.now() - t0;
     }
   }
+
+  /** Milliseconds spent checking the invariant. */
+  public invariantMs = 0;
 
   /** The serials moto has recorded as revoked (normalized), recording the new ones. */
   public async readRevocations(afterSeq: number): Promise<Map<string, string>> {
