@@ -157,6 +157,8 @@ export class SimWorld {
   /** Consumers inside stacks (by stack/logical/physical ID) and outside (registered by a test). */
   public readonly consumers = new Map<string, Consumer>();
   /** Every custom-resource response body size seen, in bytes. */
+  /** Milliseconds spent checking the invariant. */
+  public invariantMs = 0;
   public readonly responseSizes: Array<{ readonly seq: number; readonly bytes: number; readonly logicalId: string }> = [];
   private savedEnv: Record<string, string | undefined> = {};
   private lastStepAt = performance.now();
@@ -266,9 +268,6 @@ export class SimWorld {
       this.invariantMs += performance.now() - t0;
     }
   }
-
-  /** Milliseconds spent checking the invariant. */
-  public invariantMs = 0;
 
   /** The serials moto has recorded as revoked (normalized), recording the new ones. */
   public async readRevocations(afterSeq: number): Promise<Map<string, string>> {
