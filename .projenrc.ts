@@ -153,6 +153,18 @@ for (const name of fs.existsSync(lambdaDir) ? fs.readdirSync(lambdaDir).sort() :
   }
 }
 
+// The `cdk-certificates check` CLI as one self-contained file (Node built-ins only, no externals):
+// assets/manifest/cli/main/index.js. CertificateCheckStep copies it into the cloud assembly, so the
+// pipeline runs the check of the library that synthesized the app, with no registry at run time.
+// node18: the oldest Node.js of the CodeBuild standard images the step may run on. Not minified,
+// so a reviewer can read what runs in the pipeline.
+project.bundler.addBundle('src/manifest/cli/main.ts', {
+  platform: 'node',
+  target: 'node18',
+  outfile: 'index.js',
+  sourcemap: false,
+});
+
 // Tests load the handler bundles from assets/, exactly as a published package does.
 project.testTask.prependSpawn(project.bundler.bundleTask);
 // No package without its handlers: every path to a tarball (and so to the wheel, which embeds it)
