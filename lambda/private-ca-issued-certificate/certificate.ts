@@ -243,6 +243,8 @@ async function remove(event: Event): Promise<OnEventResponse> {
     log('info', 'nothing to revoke: no certificate was issued', { physicalResourceId: physicalId });
     return { PhysicalResourceId: physicalId };
   }
+  // Whether or not it is revoked, a certificate CloudFormation deletes must not stay current.
+  await restorePreviousIfCurrent(props.SecretArn, physicalId);
   if (props.RemovalPolicy === 'retain' || props.RevokeOnDelete === 'false') {
     log('info', 'leaving the certificate valid', {
       certificateArn: physicalId,
@@ -250,7 +252,6 @@ async function remove(event: Event): Promise<OnEventResponse> {
     });
     return { PhysicalResourceId: physicalId };
   }
-  await restorePreviousIfCurrent(props.SecretArn, physicalId);
   const revocationReason = (REVOCATION_REASONS as readonly string[]).includes(props.RevocationReason) ? props.RevocationReason : 'SUPERSEDED';
   // The CA is part of the certificate ARN: the certificate is revoked where it was issued, even
   // when the properties now name another CA.
@@ -354,7 +355,13 @@ function checkCa(ca: Awaited<ReturnType<typeof describeCa>>, request: Request): 
   });
 }
 
-function respond(certificateArn: string, certificatePem: string, secretArn: string, secretVersion: string, notifyDaysBefore: number[]): OnEventResponse {
+function respond(
+  certificateArn: string,
+  certificatePem: string,
+  secretArn: string,
+  secretVersion: string,
+  notifyDaysBefore: number[],
+): OnEventResponse {
   const summary = summarizeCertificate(parseCertificates(certificatePem, 'certificate')[0]);
   const data: IssuedCertificateResourceAttributes = {
     ...expiryNoticeData(summary.notAfter, notifyDaysBefore, 'certificate'),

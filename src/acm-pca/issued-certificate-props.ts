@@ -200,15 +200,17 @@ export interface IssuedCertificateProps {
   readonly secretEncryptionKey?: kms.IKey;
 
   /**
-   * What happens to the certificate and its secret when the construct is removed. DESTROY
-   * revokes the certificate (unless `revokeOnDelete` is false) and deletes the secret; RETAIN
-   * keeps both, and also keeps a replaced certificate valid. A certificate is re-creatable from
-   * its inputs, and a replacement must retire the old one, hence the default.
+   * What happens to the certificate and its secret when the construct is removed, and to a
+   * certificate that a re-issue replaced. RETAIN (the default, as for aws-cdk-lib's stateful
+   * resources) keeps the secret and leaves every certificate valid until it expires: nothing a
+   * client still holds is revoked. DESTROY revokes a replaced certificate in CloudFormation's
+   * cleanup, after every consumer moved to the new one (unless `revokeOnDelete` is false), and on
+   * removal revokes the certificate and deletes the secret.
    *
    * RETAIN_ON_UPDATE_OR_DELETE retains as RETAIN does (and a failed first deploy still cleans up);
    * SNAPSHOT is refused: there is nothing to snapshot.
    *
-   * @default RemovalPolicy.DESTROY
+   * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
 }

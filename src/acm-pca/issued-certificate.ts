@@ -1,6 +1,7 @@
 import {
   CfnResource,
   Duration,
+  RemovalPolicy,
   Resource,
   Stack,
   Token,
@@ -124,7 +125,7 @@ export class IssuedCertificate extends Resource implements IIssuedCertificate {
     this.certificateAuthority = props.certificateAuthority;
     const subject = this.validateSubject(props);
     const validity = validityOf(this, props, props.certificateAuthority);
-    const removalPolicy = statefulRemovalPolicy(this, props.removalPolicy);
+    const removalPolicy = statefulRemovalPolicy(this, props.removalPolicy, RemovalPolicy.RETAIN);
     const template = props.template ?? CertificateTemplate.END_ENTITY;
     const keyAlgorithm = props.keyAlgorithm ?? IssuedKeyAlgorithm.RSA_2048;
     const caArn = props.certificateAuthority.certificateAuthorityArn;

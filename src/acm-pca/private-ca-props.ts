@@ -298,10 +298,12 @@ export interface PrivateCaProps {
   readonly auditReports?: AuditReportOptions;
 
   /**
-   * What happens to the CA when it leaves the stack or is replaced. With DESTROY it is disabled,
-   * then deleted with the `permanentDeletionTimeInDays` restoration window (RestoreCertificateAuthority
-   * brings it back within it). With RETAIN the CA, its activation, its ACM permission and its
-   * resource policy stay as they are (and keep costing).
+   * What happens to the CA when it leaves the stack or is replaced. With RETAIN (the default, as
+   * for aws-cdk-lib's stateful resources) the CA, its activation, its ACM permission and its
+   * resource policy stay as they are: every certificate it issued stays verifiable (and the CA
+   * keeps costing until you delete it). With DESTROY it is disabled, then deleted with the
+   * `permanentDeletionTimeInDays` restoration window (RestoreCertificateAuthority brings it back
+   * within it).
    *
    * A created CRL or audit bucket is always retained: it holds CRLs that clients of still-valid
    * certificates consult, and audit records.
@@ -309,7 +311,7 @@ export interface PrivateCaProps {
    * RETAIN_ON_UPDATE_OR_DELETE retains as RETAIN does (and a failed first deploy still cleans up);
    * SNAPSHOT is refused: there is nothing to snapshot.
    *
-   * @default RemovalPolicy.DESTROY
+   * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
 

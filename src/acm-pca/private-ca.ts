@@ -2,6 +2,7 @@ import {
   Annotations,
   CfnOutput,
   Duration,
+  Lazy,
   RemovalPolicy,
   Resource,
   Stack,
@@ -198,7 +199,7 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
     this.keyAlgorithm = props.keyAlgorithm ?? KeyAlgorithm.RSA_2048;
     this.signingAlgorithm = props.signingAlgorithm ?? this.keyAlgorithm.defaultSigningAlgorithm;
     this.usageMode = props.usageMode ?? CaUsageMode.GENERAL_PURPOSE;
-    this.removalPolicy = statefulRemovalPolicy(this, props.removalPolicy);
+    this.removalPolicy = statefulRemovalPolicy(this, props.removalPolicy, RemovalPolicy.RETAIN);
     const windowDays = props.permanentDeletionTimeInDays ?? PERMANENT_DELETION_DEFAULT_DAYS;
 
     const suppliedDays = validateBasics(this, props, windowDays, this);
@@ -242,6 +243,14 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
       properties: lifecycleProps,
       removalPolicy: this.removalPolicy,
     });
+    // The CA's own DeletionPolicy is always Retain (above); say in the template who deletes it, so
+    // a reviewer reading "Retain" is not misled when the removal policy is DESTROY.
+    cfnCa.addMetadata('cdk-certificates:deletion', this.removalPolicy.handler === 'retain'
+      ? 'Retained: the CA stays when it leaves the stack or is replaced (removalPolicy RETAIN).'
+      : Lazy.string({
+        produce: () => `Deleted by ${Stack.of(this).getLogicalId(lifecycle)} (${PRIVATE_CA_RESOURCE_TYPE}): disabled, then DeleteCertificateAuthority `
+          + `with a ${windowDays}-day restore window, when the CA leaves the stack or is replaced (removalPolicy DESTROY).`,
+      }));
     // Its physical ID is the CA ARN: what depends on it is removed before the CA is deleted.
     const lifecycleArn = lifecycle.ref;
 

@@ -96,9 +96,11 @@ describe('IssuedCertificate template', () => {
     const template = Template.fromStack(stack);
     const caId = stack.getLogicalId(stack.node.findChild('Ca').node.defaultChild as acmpca.CfnCertificateAuthority);
     const secretId = logicalId(stack, web.node.findChild('Secret'));
+    // Retained by default: a replaced or removed certificate stays valid (nothing a client holds
+    // is revoked), and CloudFormation sends no Delete for it.
     template.hasResource('Custom::PrivateCaIssuedCertificate', {
-      DeletionPolicy: 'Delete',
-      UpdateReplacePolicy: 'Delete',
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
       Properties: {
         CertificateAuthorityArn: { 'Fn::GetAtt': [caId, 'Arn'] },
         Subject: { CommonName: 'www.example.com', Country: 'US', Organization: 'Example Corp', SerialNumber: 'A-1' },
@@ -113,7 +115,7 @@ describe('IssuedCertificate template', () => {
         SecretArn: { Ref: secretId },
         RevocationReason: 'CESSATION_OF_OPERATION',
         RevokeOnDelete: 'true',
-        RemovalPolicy: 'destroy',
+        RemovalPolicy: 'retain',
       },
     });
     expect(JSON.stringify(template.toJSON())).not.toMatch(/PRIVATE KEY/);
@@ -143,14 +145,14 @@ describe('IssuedCertificate template', () => {
     });
   });
 
-  test('the secret is created empty, encrypted with the given key, removed with the construct', () => {
+  test('the secret is created empty, encrypted with the given key, retained with the construct by default', () => {
     const stack = newStack();
     const key = new kms.Key(stack, 'Key');
     issue(stack, { secretEncryptionKey: key });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::SecretsManager::Secret', 1);
     template.hasResource('AWS::SecretsManager::Secret', {
-      DeletionPolicy: 'Delete',
+      DeletionPolicy: 'Retain',
       // Rotation does not apply (a new certificate comes from new inputs): acknowledged for cdk-nag, with the reason.
       Metadata: { cdk_nag: { rules_to_suppress: [{ id: 'AwsSolutions-SMG4', reason: Match.stringLikeRegexp('not from secret rotation') }] } },
       Properties: {

@@ -66,12 +66,13 @@ describe('root CA', () => {
         KeyStorageSecurityStandard: Match.absent(),
       },
     });
+    // Retained by default, as aws-cdk-lib retains stateful resources.
     t.hasResource('Custom::PrivateCa', {
-      DeletionPolicy: 'Delete',
+      DeletionPolicy: 'Retain',
       Properties: {
         CertificateAuthorityArn: { 'Fn::GetAtt': [caId, 'Arn'] },
         PermanentDeletionTimeInDays: '30',
-        RemovalPolicy: 'destroy',
+        RemovalPolicy: 'retain',
       },
     });
     t.hasResourceProperties('AWS::ACMPCA::Certificate', {
@@ -82,7 +83,7 @@ describe('root CA', () => {
       Validity: { Type: 'DAYS', Value: 3650 },
     });
     t.hasResource('AWS::ACMPCA::CertificateAuthorityActivation', {
-      DeletionPolicy: 'Delete',
+      DeletionPolicy: 'Retain',
       Properties: {
         CertificateAuthorityArn: { Ref: lifecycleId },
         Certificate: { 'Fn::GetAtt': [certId, 'Certificate'] },
@@ -485,7 +486,7 @@ describe('resource policy', () => {
     const activationId = logicalId(t, 'AWS::ACMPCA::CertificateAuthorityActivation', 'RootActivation');
     const [resource] = Object.values(t.findResources('Custom::PrivateCaPolicy')) as any[];
     expect(resource.Properties.CertificateAuthorityArn).toEqual({ Ref: activationId });
-    expect(resource.Properties.RemovalPolicy).toBe('destroy');
+    expect(resource.Properties.RemovalPolicy).toBe('retain');
     // The policy is a JSON string joined around the CA ARN and the partition.
     const [, parts] = resource.Properties.Policy['Fn::Join'];
     const text = parts.map((p: unknown) => (typeof p === 'string' ? p : JSON.stringify(p))).join('');
@@ -552,7 +553,7 @@ describe('deletion settings', () => {
   test('permanentDeletionTimeInDays goes to the lifecycle resource', () => {
     const stack = newStack();
     root(stack, { permanentDeletionTimeInDays: 7 });
-    Template.fromStack(stack).hasResourceProperties('Custom::PrivateCa', { PermanentDeletionTimeInDays: '7', RemovalPolicy: 'destroy' });
+    Template.fromStack(stack).hasResourceProperties('Custom::PrivateCa', { PermanentDeletionTimeInDays: '7', RemovalPolicy: 'retain' });
   });
 
   test('RETAIN keeps the CA, its activation, permission and policy', () => {
