@@ -23,9 +23,9 @@ export function synth(build: (app: App) => void): CloudAssembly {
   return app.synth();
 }
 
-/** A stack in `region` of the simulated account. */
-export function stackIn(app: App, name: string, region: string): Stack {
-  return new Stack(app, name, { env: { account: ACCOUNT, region } });
+/** A stack in `region` of the simulated account (`stackName`: its CloudFormation name, default `id`). */
+export function stackIn(app: App, id: string, region: string, stackName?: string): Stack {
+  return new Stack(app, id, { env: { account: ACCOUNT, region }, stackName });
 }
 
 /** One line per step, for failure messages. */

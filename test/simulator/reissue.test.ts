@@ -8,6 +8,9 @@
  * is GENERAL_PURPOSE), so the handlers allow at most 7 days: the re-issue changes the validity from
  * 7 to 5 days instead of 90 to 60 (any validity change re-issues alike).
  *
+ * The CA and the issued certificate are RemovalPolicy.DESTROY here: only then is a replaced
+ * certificate revoked and a replaced CA deleted (RETAIN, the default, keeps both).
+ *
  * Alibaba: upload mode cannot take an `issueCertificate` output (KMS keeps the key of the
  * certificate it created; the handler refuses a certificate for another key), so the Alibaba
  * certificate here is created by KMS and signed by the same CA (create mode), with an outside
@@ -16,7 +19,7 @@
 import { X509Certificate } from 'node:crypto';
 import { DescribeCertificateAuthorityCommand } from '@aws-sdk/client-acm-pca';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dms from 'aws-cdk-lib/aws-dms';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -67,8 +70,14 @@ interface AppVersion {
 function webApp(v: AppVersion) {
   return synth((app) => {
     const stack = stackIn(app, 'Web', REGION);
-    const ca = new PrivateCa(stack, v.caId ?? 'Root', { subject: { commonName: v.caName ?? 'Example Root CA' } });
-    const web = ca.issueCertificate('Web', { commonName: 'www.example.internal', dnsNames: ['www.example.internal'], validity: Duration.days(v.validityDays) });
+    // DESTROY: a replaced certificate is revoked and a replaced CA deleted (the default, RETAIN, keeps both).
+    const ca = new PrivateCa(stack, v.caId ?? 'Root', { subject: { commonName: v.caName ?? 'Example Root CA' }, removalPolicy: RemovalPolicy.DESTROY });
+    const web = ca.issueCertificate('Web', {
+      commonName: 'www.example.internal',
+      dnsNames: ['www.example.internal'],
+      validity: Duration.days(v.validityDays),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     const iam = new ServerCertificate(stack, 'Iam', { certificateBody: web.certificatePem, certificateChain: web.certificateChainPem, privateKey: web.privateKey });
     new elbv2.CfnListener(stack, 'Listener', {
       loadBalancerArn: `arn:aws:elasticloadbalancing:${REGION}:123456789012:loadbalancer/app/web/0123456789abcdef`,

@@ -167,7 +167,8 @@ export class SimWorld {
   private readonly pcaClients = new Map<string, ACMPCAClient>();
   /** IAM names and DMS endpoints this world marked in use, from the consumers. */
   private readonly markedIam = new Set<string>();
-  private readonly attachedDms = new Set<string>();
+  /** DMS endpoint identifier -> the certificate ARN it was attached to. */
+  private readonly attachedDms = new Map<string, string>();
 
   private constructor(public readonly moto: MotoServer) {}
 
@@ -345,9 +346,9 @@ export class SimWorld {
 
   private syncInUse(): void {
     const iamNames = new Map<string, string>();
-    const dmsArns = new Map<string, string>();
-    for (const [key, consumer] of this.consumers) {
-      for (const t of consumer.targets) {
+    const dmsEndpoints = new Map<string, string>();
+    for (const consumer of this.consumers.values()) {
+      consumer.targets.forEach((t, i) => {
         if (t.kind === 'iam') {
           const c = this.findIam(t);
           const name = c?.name ?? t.name ?? t.arn?.split('/').pop();
@@ -355,9 +356,14 @@ export class SimWorld {
             iamNames.set(name, consumer.name);
           }
         } else if (t.kind === 'dms') {
-          dmsArns.set(`${key}|${t.arn}`, t.arn);
+          // The endpoint's identifier: the consumer's name (told apart when a replacement makes two).
+          let identifier = consumer.targets.length > 1 ? `${consumer.name}#${i + 1}` : consumer.name;
+          for (let n = 2; dmsEndpoints.has(identifier); n++) {
+            identifier = `${consumer.name}(${n})`;
+          }
+          dmsEndpoints.set(identifier, t.arn);
         }
-      }
+      });
     }
     for (const name of this.markedIam) {
       if (!iamNames.has(name)) {
@@ -371,16 +377,16 @@ export class SimWorld {
         this.markedIam.add(name);
       }
     }
-    for (const endpoint of this.attachedDms) {
-      if (!dmsArns.has(endpoint)) {
-        this.dms.detachEndpoint(endpoint);
-        this.attachedDms.delete(endpoint);
+    for (const [identifier] of this.attachedDms) {
+      if (!dmsEndpoints.has(identifier)) {
+        this.dms.detachEndpoint(identifier);
+        this.attachedDms.delete(identifier);
       }
     }
-    for (const [endpoint, arn] of dmsArns) {
-      if (!this.attachedDms.has(endpoint)) {
-        this.dms.attachEndpoint(endpoint, arn);
-        this.attachedDms.add(endpoint);
+    for (const [identifier, arn] of dmsEndpoints) {
+      if (this.attachedDms.get(identifier) !== arn) {
+        this.dms.attachEndpoint(identifier, arn);
+        this.attachedDms.set(identifier, arn);
       }
     }
   }
