@@ -1,4 +1,5 @@
 import {
+  ArnFormat,
   CfnResource,
   Duration,
   RemovalPolicy,
@@ -7,10 +8,11 @@ import {
   Token,
   Validations,
 } from 'aws-cdk-lib';
+import * as acmpca from 'aws-cdk-lib/aws-acmpca';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { checkList, dependOnIssuance, RESOURCES_PER_STATEMENT, validityOf } from './issued-certificate-checks';
+import { checkCrossAccountTemplate, checkList, dependOnIssuance, RESOURCES_PER_STATEMENT, validityOf } from './issued-certificate-checks';
 import { CertificateTemplate, IssuedKeyAlgorithm, RevocationReason } from './issued-certificate-options';
 import { IIssuingCertificateAuthority, IIssuedCertificate, IssuedCertificateAttributes, IssuedCertificateConstructProps, IssuedCertificateProps } from './issued-certificate-props';
 import {
@@ -26,11 +28,12 @@ import {
   ISSUED_CERTIFICATE_SUBJECT,
   uriProblem,
 } from '../contract/issued-certificate';
+import { OWNER_STACK_TAG } from '../contract/tags';
 import { ExpiryNotificationOptions } from '../expiry/expiry-notifications';
 import { ExpiryNotices } from '../expiry/notices';
 import { CertificatePem, PrivateKey } from '../material/certificate-material';
 import { CertificateInputError } from '../private/errors';
-import { addToSharedStatement } from '../private/grants';
+import { addToSharedStatement, ownedByStack } from '../private/grants';
 import { HandlerResource, handlerProvider, statefulRemovalPolicy } from '../private/handler-resource';
 import type { HandlerProvider } from '../private/provider';
 
@@ -127,6 +130,7 @@ export class IssuedCertificate extends Resource implements IIssuedCertificate {
     const validity = validityOf(this, props, props.certificateAuthority);
     const removalPolicy = statefulRemovalPolicy(this, props.removalPolicy, RemovalPolicy.RETAIN);
     const template = props.template ?? CertificateTemplate.END_ENTITY;
+    checkCrossAccountTemplate(this, props.certificateAuthority, template.templateArn);
     const keyAlgorithm = props.keyAlgorithm ?? IssuedKeyAlgorithm.RSA_2048;
     const caArn = props.certificateAuthority.certificateAuthorityArn;
 
@@ -265,7 +269,20 @@ export class IssuedCertificate extends Resource implements IIssuedCertificate {
     const share = { maxResources: RESOURCES_PER_STATEMENT };
     addToSharedStatement(principal, ['acm-pca:IssueCertificate'], [caArn], undefined,
       { ...share, conditions: { StringEquals: { 'acm-pca:TemplateArn': templateArn } } });
-    addToSharedStatement(principal, ['acm-pca:DescribeCertificateAuthority', 'acm-pca:GetCertificate', 'acm-pca:RevokeCertificate'], [caArn], undefined, share);
+    // Read and revoke: at a CA of this stack, any CA it owns (the ownership tag), so that a
+    // certificate of a replaced CA can still be revoked in the cleanup; at a CA from elsewhere,
+    // that CA alone.
+    const readAndRevoke = ['acm-pca:DescribeCertificateAuthority', 'acm-pca:GetCertificate', 'acm-pca:RevokeCertificate'];
+    if (ownedByThisStack(this, this.certificateAuthority)) {
+      addToSharedStatement(principal, readAndRevoke, [Stack.of(this).formatArn({
+        service: 'acm-pca',
+        resource: 'certificate-authority',
+        resourceName: '*',
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      })], undefined, { ...share, conditions: ownedByStack() });
+    } else {
+      addToSharedStatement(principal, readAndRevoke, [caArn], undefined, share);
+    }
     // This certificate's secret alone: read what an interrupted attempt left, write the result.
     addToSharedStatement(principal, ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'], [secret.secretArn], undefined, share);
     if (key) {
@@ -276,4 +293,12 @@ export class IssuedCertificate extends Resource implements IIssuedCertificate {
         { ...share, conditions: { StringEquals: { 'kms:ViaService': viaService } } });
     }
   }
+}
+
+/** A CA created in this stack by this library, which carries the stack's ownership tag. */
+function ownedByThisStack(scope: Construct, ca: IIssuingCertificateAuthority): boolean {
+  const child = ca.node.defaultChild;
+  return Stack.of(ca) === Stack.of(scope)
+    && child instanceof acmpca.CfnCertificateAuthority
+    && child.tags.tagValues()[OWNER_STACK_TAG] !== undefined;
 }

@@ -3,19 +3,21 @@
  * resource policy, the expiry notice times), and how a supplied certificate reaches the
  * activation without a grant. Internal: not exported from the package.
  */
-import { ArnFormat, Aws, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
 import {
+  crossAccountTemplateProblem,
   PRIVATE_CA_EXPIRY_NOTICES_RESOURCE_TYPE,
   PRIVATE_CA_POLICY_RESOURCE_TYPE,
   PrivateCaExpiryNoticesResourceProperties,
   PrivateCaPolicyResourceProperties,
+  templateNameOf,
 } from '../contract/private-ca';
 import { ExpiryNotices } from '../expiry/notices';
 import { CertificatePem } from '../material/certificate-material';
 import { CertificateInputError } from '../private/errors';
-import { grantStatement } from '../private/grants';
+import { grantStatement, ownedByStack } from '../private/grants';
 import { HandlerResource, handlerProvider, StatefulRemovalPolicy } from '../private/handler-resource';
 import type { HandlerProvider } from '../private/provider';
 
@@ -26,9 +28,11 @@ export function privateCaProvider(scope: Construct): HandlerProvider {
     description: 'cdk-certificates: ACM Private CA deletion with a restoration window, and resource policies',
     timeout: Duration.minutes(10),
   });
-  // Any CA of the stack's account and Region: a replaced CA is deleted after the role's policy
-  // has moved on to the new one, so an exact ARN would lock the handler out of the old CA.
+  // Any CA this stack owns (its ownership tag names this stack's ID), not any CA of the account: a
+  // replaced CA is deleted after the role's policy has moved on to the new one, so an exact ARN
+  // would lock the handler out of the old CA.
   grantStatement(provider, new iam.PolicyStatement({
+    conditions: ownedByStack(),
     actions: [
       'acm-pca:DescribeCertificateAuthority',
       'acm-pca:UpdateCertificateAuthority',
@@ -69,7 +73,100 @@ export function resourcePolicy(
     removalPolicy,
   });
   scope.node.addValidation({ validate: () => document.validateForResourcePolicy() });
+  scope.node.addValidation({ validate: () => crossAccountTemplateProblems(scope, document) });
   return resource;
+}
+
+/** A rendered policy value as text, a placeholder standing for each token (e.g. the partition). */
+function policyText(value: unknown): string | undefined {
+  if (typeof value === 'string') {
+    return value;
+  }
+  const join = (value as { 'Fn::Join'?: [string, unknown[]] } | undefined)?.['Fn::Join'];
+  if (Array.isArray(join) && Array.isArray(join[1])) {
+    return join[1].map((part) => (typeof part === 'string' ? part : '\u0000')).join(join[0]);
+  }
+  return undefined;
+}
+
+function asList(value: unknown): unknown[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/** Whether an Action list covers acm-pca:IssueCertificate (wildcards included). */
+function grantsIssue(actions: unknown): boolean {
+  return asList(actions).some((action) => typeof action === 'string'
+    && new RegExp(`^${action.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i').test('acm-pca:IssueCertificate'));
+}
+
+/** The accounts other than `own` a Principal names ('*' for anyone); literal accounts only when `own` is known. */
+function otherAccounts(principal: unknown, own: string): string[] {
+  if (principal === '*') {
+    return ['any account'];
+  }
+  const accounts: string[] = [];
+  for (const value of asList((principal as { AWS?: unknown } | undefined)?.AWS)) {
+    const text = policyText(value);
+    if (text === '*') {
+      accounts.push('any account');
+      continue;
+    }
+    const account = text === undefined ? undefined : (/^(\d{12})$/.exec(text) ?? /:iam::(\d{12}):/.exec(text))?.[1];
+    if (account !== undefined && !Token.isUnresolved(own) && account !== own) {
+      accounts.push(`account ${account}`);
+    }
+  }
+  return accounts;
+}
+
+/** The template ARNs an acm-pca:TemplateArn condition allows (exact values; wildcards and negations skipped). */
+function templateConditionValues(condition: unknown): string[] {
+  const values: string[] = [];
+  for (const [operator, keys] of Object.entries((condition ?? {}) as Record<string, Record<string, unknown>>)) {
+    if (/Not/.test(operator)) {
+      continue;
+    }
+    for (const [key, value] of Object.entries(keys ?? {})) {
+      if (key.toLowerCase() !== 'acm-pca:templatearn') {
+        continue;
+      }
+      for (const item of asList(value)) {
+        const text = policyText(item);
+        if (text !== undefined && !/[*?]/.test(text)) {
+          values.push(text);
+        }
+      }
+    }
+  }
+  return values;
+}
+
+/**
+ * Statements that let another account issue with a template ACM Private CA does not allow across
+ * accounts: every IssueCertificate call with such a template fails.
+ */
+function crossAccountTemplateProblems(scope: Construct, document: iam.PolicyDocument): string[] {
+  const stack = Stack.of(scope);
+  const rendered = stack.resolve(document.toJSON()) as { Statement?: Array<Record<string, unknown>> } | undefined;
+  const problems: string[] = [];
+  for (const statement of rendered?.Statement ?? []) {
+    if (statement.Effect !== 'Allow' || !grantsIssue(statement.Action)) {
+      continue;
+    }
+    const accounts = otherAccounts(statement.Principal, stack.account);
+    if (accounts.length === 0) {
+      continue;
+    }
+    for (const arn of templateConditionValues(statement.Condition)) {
+      const template = templateNameOf(arn);
+      const problem = template === undefined ? undefined
+        : crossAccountTemplateProblem(template, `acm-pca:IssueCertificate is granted to ${accounts.join(', ')}`);
+      if (problem) {
+        problems.push(problem);
+      }
+    }
+  }
+  return problems.length === 0 ? [] : [`addToResourcePolicy: ${problems.join('; and ')}`];
 }
 
 /** The resource whose handler times the CA's expiry notices at deploy. */

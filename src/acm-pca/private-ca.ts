@@ -1,5 +1,6 @@
 import {
   Annotations,
+  Aws,
   CfnOutput,
   Duration,
   Lazy,
@@ -9,6 +10,7 @@ import {
   Token,
 } from 'aws-cdk-lib';
 import * as acmpca from 'aws-cdk-lib/aws-acmpca';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -36,6 +38,7 @@ import {
   PrivateCaPolicyResourceProperties,
   PRIVATE_CA_TAG_RULES,
 } from '../contract/private-ca';
+import { OWNER_LOGICAL_ID_TAG, OWNER_STACK_TAG } from '../contract/tags';
 import { ExpiryNotificationOptions } from '../expiry/expiry-notifications';
 import { ExpiryNotices, notAfterAtSynth } from '../expiry/notices';
 import { CertificatePem } from '../material/certificate-material';
@@ -166,6 +169,12 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
   /** The bucket the CRLs go to, when CRLs are configured. */
   public readonly crlBucket?: s3.IBucket;
 
+  /**
+   * The CloudFront distribution serving the CRLs, when one is created (`crl.distribution`):
+   * point your `crl.customCname` at it, e.g. with a Route 53 alias record.
+   */
+  public readonly crlDistribution?: cloudfront.IDistribution;
+
   /** The bucket the audit reports go to, when audit reports are scheduled. */
   public readonly auditReportBucket?: s3.IBucket;
 
@@ -210,6 +219,7 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
     // --- revocation ---------------------------------------------------------------------------
     const revoke = revocation(this, props.crl, props.ocsp);
     this.crlBucket = revoke.crlBucket;
+    this.crlDistribution = revoke.distribution;
 
     // --- the CA -------------------------------------------------------------------------------
     const cfnCa = new acmpca.CfnCertificateAuthority(this, 'Resource', {
@@ -228,6 +238,10 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
     // CloudFormation itself must never delete it, on stack deletion or replacement.
     cfnCa.applyRemovalPolicy(RemovalPolicy.RETAIN);
     validateTags(this, cfnCa.tags, PRIVATE_CA_TAG_RULES);
+    // Ownership tags: the handler roles of this stack may change, delete and revoke at CAs that
+    // carry this stack's ID only (aws:ResourceTag), including a replaced CA of this stack.
+    cfnCa.tags.setTag(OWNER_STACK_TAG, Aws.STACK_ID);
+    cfnCa.tags.setTag(OWNER_LOGICAL_ID_TAG, Lazy.string({ produce: () => Stack.of(this).getLogicalId(cfnCa) }));
     this.cfnCertificateAuthority = cfnCa;
     this.csr = cfnCa.attrCertificateSigningRequest;
 

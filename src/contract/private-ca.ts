@@ -65,6 +65,8 @@ export const PRIVATE_CA_TAG_RULES: TagRules = {
   valueMaxLength: 256,
   characters: AWS_TAG_CHARACTERS,
   reserved: AWS_RESERVED_TAG_KEYS,
+  // The construct adds the ownership tags (the handler roles' aws:ResourceTag condition).
+  ownershipTags: true,
 };
 
 /** Suffix of the expiry notices resource's physical ID. */
@@ -162,4 +164,114 @@ export function crlCustomPathProblem(path: string): string | undefined {
       + `no leading or trailing slash), got '${path}'`;
   }
   return undefined;
+}
+
+/**
+ * CrlDistributionPointExtensionConfiguration's rule: `OmitExtension` "cannot be enabled with a
+ * custom CNAME set". Returns the rule broken, or undefined.
+ */
+export function omitExtensionProblem(omitExtension: boolean, customCname: string | undefined): string | undefined {
+  if (omitExtension && customCname !== undefined) {
+    return `false (OmitExtension) cannot be combined with crl.customCname ('${customCname}'): ACM Private CA refuses a custom CNAME `
+      + 'when certificates carry no CRL Distribution Points; remove customCname, or keep the extension (includeDistributionPoint: true)';
+  }
+  return undefined;
+}
+
+/** CreateCertificateAuthorityAuditReport: at most one report per CA every 30 minutes. */
+export const AUDIT_REPORT_MIN_INTERVAL_MINUTES = 30;
+
+const MINUTES_PER_UNIT: Record<string, number> = { minute: 1, minutes: 1, hour: 60, hours: 60, day: 1440, days: 1440 };
+
+/** The minutes of an hour a cron minute field selects, or undefined when it cannot be read. */
+function cronMinutes(field: string): number[] | undefined {
+  const minutes = new Set<number>();
+  for (const part of field.split(',')) {
+    const match = /^(\*|\d{1,2})(?:-(\d{1,2}))?(?:\/(\d{1,2}))?$/.exec(part.trim());
+    if (!match) {
+      return undefined;
+    }
+    const start = match[1] === '*' ? 0 : Number(match[1]);
+    const end = match[2] !== undefined ? Number(match[2]) : (match[1] === '*' || match[3] !== undefined ? 59 : start);
+    const step = match[3] !== undefined ? Number(match[3]) : 1;
+    if (step < 1 || start > 59 || end > 59) {
+      return undefined;
+    }
+    for (let m = start; m <= end; m += step) {
+      minutes.add(m);
+    }
+  }
+  return [...minutes].sort((a, b) => a - b);
+}
+
+/**
+ * Returns the rule an EventBridge Scheduler expression breaks for audit reports (one report every
+ * 30 minutes at most), or undefined. `rate(...)`, `cron(...)` and the one-time `at(...)` are read;
+ * anything else is left to EventBridge Scheduler.
+ */
+export function auditScheduleProblem(expression: string): string | undefined {
+  const fix = `ACM Private CA creates at most one audit report per CA every ${AUDIT_REPORT_MIN_INTERVAL_MINUTES} minutes; `
+    + `schedule reports ${AUDIT_REPORT_MIN_INTERVAL_MINUTES} minutes or more apart, e.g. ScheduleExpression.rate(Duration.hours(1))`;
+  const rate = /^rate\((\d+)\s+([a-z]+)\)$/.exec(expression.trim());
+  if (rate) {
+    const minutes = Number(rate[1]) * (MINUTES_PER_UNIT[rate[2]] ?? Number.POSITIVE_INFINITY);
+    return minutes < AUDIT_REPORT_MIN_INTERVAL_MINUTES ? `'${expression}' runs every ${minutes} minute(s): ${fix}` : undefined;
+  }
+  const cron = /^cron\((.+)\)$/.exec(expression.trim());
+  if (!cron) {
+    return undefined;
+  }
+  const [minuteField, hourField] = cron[1].trim().split(/\s+/);
+  const minutes = minuteField === undefined ? undefined : cronMinutes(minuteField);
+  if (!minutes || minutes.length === 0) {
+    return undefined;
+  }
+  const gaps = minutes.slice(1).map((m, i) => m - minutes[i]);
+  // The last run of one hour and the first of the next, when consecutive hours are selected.
+  const consecutiveHours = hourField === undefined || /[*\-/,]/.test(hourField);
+  if (consecutiveHours) {
+    gaps.push(60 - minutes[minutes.length - 1] + minutes[0]);
+  }
+  const shortest = Math.min(...gaps);
+  return shortest < AUDIT_REPORT_MIN_INTERVAL_MINUTES ? `'${expression}' runs ${shortest} minute(s) apart: ${fix}` : undefined;
+}
+
+/**
+ * The templates ACM Private CA lets another account issue with (cross-account issuers are
+ * "constrained by a resource-based policy and have access only to" these; AWS Private CA User
+ * Guide, Resource-based policies and Understanding certificate templates).
+ */
+export const CROSS_ACCOUNT_TEMPLATES: readonly string[] = [
+  'EndEntityCertificate/V1',
+  'EndEntityClientAuthCertificate/V1',
+  'EndEntityServerAuthCertificate/V1',
+  'BlankEndEntityCertificate_APIPassthrough/V1',
+  'BlankEndEntityCertificate_APICSRPassthrough/V1',
+  'SubordinateCACertificate_PathLen0/V1',
+];
+
+/**
+ * The `<name>/V<n>` of a template ARN (`arn:<partition>:acm-pca:::template/<name>/V<n>`), read from
+ * its text even when the partition is a placeholder; undefined when the name itself is not known.
+ */
+export function templateNameOf(templateArn: string): string | undefined {
+  const match = /:acm-pca:[\w-]*:\d*:template\/([A-Za-z0-9_+=,.@-]+\/V\d+)$/.exec(templateArn);
+  return match ? match[1] : undefined;
+}
+
+/**
+ * Returns the rule a template used across accounts breaks, or undefined. `across` says which
+ * accounts, e.g. `the CA is in account 111111111111`.
+ */
+export function crossAccountTemplateProblem(template: string, across: string): string | undefined {
+  if (CROSS_ACCOUNT_TEMPLATES.includes(template)) {
+    return undefined;
+  }
+  return `${template} is used across accounts (${across}), and ACM Private CA lets another account issue only with `
+    + `${CROSS_ACCOUNT_TEMPLATES.join(', ')}; use one of these templates, or issue from a CA in the same account`;
+}
+
+/** The account of a private CA ARN, or undefined. */
+export function caArnAccount(arn: string): string | undefined {
+  return /^arn:[\w-]+:acm-pca:[a-z0-9-]+:(\d{12}):certificate-authority\//.exec(arn)?.[1];
 }

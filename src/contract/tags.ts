@@ -2,6 +2,7 @@
  * Tag rules, once, with each service's limits as data: the construct checks the tags `Tags.of()`
  * leaves on a resource at synth, the handler checks the ones that were tokens. No CDK import.
  */
+import { joinProblems, joinRules, MAX_QUOTED_LENGTH } from './problems';
 
 /** A tag as CloudFormation renders it. */
 export interface KeyValueTag {
@@ -57,14 +58,17 @@ export function tagProblems(rules: TagRules, tags: readonly KeyValueTag[]): stri
   const problems: string[] = [];
   const ownership = rules.ownershipTags ? 2 : 0;
   if (rules.maxTags !== undefined && tags.length > rules.maxTags - ownership) {
-    const room = ownership > 0 ? `${rules.maxTags - ownership} tags (${rules.maxTags} less the ${ownership} ownership tags the handler adds)` : `${rules.maxTags} tags`;
+    const room = ownership > 0 ? `${rules.maxTags - ownership} tags (${rules.maxTags} less the ${ownership} ownership tags the library adds)` : `${rules.maxTags} tags`;
     problems.push(`${rules.service} allows at most ${room} on ${rules.resource ?? 'a certificate'}, got ${tags.length} (${tags.map((t) => t.Key).join(', ')}); `
       + `remove some, or keep stack-wide tags off it with Tags.of(scope).add(key, value, { excludeResourceTypes: ['${rules.resourceType}'] })`);
   }
   for (const { Key: key, Value: value } of tags) {
-    const problem = rules.ownershipTags && LIBRARY_TAG_KEY.test(key)
-      ? `tag key '${key}' begins with 'cdk-certificates:', which the handler's ownership tags use; choose another key`
-      : tagProblem(rules, key, value);
+    const problem = joinProblems([
+      rules.ownershipTags && LIBRARY_TAG_KEY.test(key)
+        ? `tag key '${key}' begins with 'cdk-certificates:', which the handler's ownership tags use; choose another key`
+        : undefined,
+      tagProblem(rules, key, value),
+    ]);
     if (problem) {
       problems.push(problem);
     }
@@ -72,21 +76,38 @@ export function tagProblems(rules: TagRules, tags: readonly KeyValueTag[]): stri
   return problems;
 }
 
-/** Returns the rule one tag breaks, or undefined. */
+/**
+ * Returns every rule one tag breaks (its key's and its value's), in one message with the fix, or
+ * undefined.
+ */
 export function tagProblem(rules: TagRules, key: string, value: string): string | undefined {
+  const keyRules: string[] = [];
+  const valueRules: string[] = [];
   if (key.length < 1 || key.length > rules.keyMaxLength) {
-    return `tag key '${key}' must be 1 to ${rules.keyMaxLength} characters long, got ${key.length}`;
+    keyRules.push(`must be 1 to ${rules.keyMaxLength} characters long, got ${key.length}`);
   }
   if (value.length > rules.valueMaxLength) {
-    return `the value of tag '${key}' must be at most ${rules.valueMaxLength} characters long, got ${value.length}`;
+    valueRules.push(`must be at most ${rules.valueMaxLength} characters long, got ${value.length}`);
   }
-  for (const [what, text] of [['key', key], ['value', value]] as const) {
-    if (rules.reserved && (what === 'key' || rules.reserved.valuesToo) && rules.reserved.pattern.test(text)) {
-      return `tag ${what} '${text}' ${rules.reserved.text}`;
+  for (const [text, found, reservedToo] of [[key, keyRules, true], [value, valueRules, rules.reserved?.valuesToo ?? false]] as const) {
+    if (rules.reserved && reservedToo && rules.reserved.pattern.test(text)) {
+      found.push(rules.reserved.text);
     }
     if (rules.characters && !rules.characters.pattern.test(text)) {
-      return `tag ${what} '${text}' ${rules.characters.text}`;
+      found.push(rules.characters.text);
     }
   }
-  return undefined;
+  if (keyRules.length === 0 && valueRules.length === 0) {
+    return undefined;
+  }
+  const clauses: string[] = [];
+  if (keyRules.length > 0) {
+    clauses.push(`tag key '${key}' ${joinRules(keyRules)}`);
+  }
+  if (valueRules.length > 0) {
+    const subject = value.length <= MAX_QUOTED_LENGTH ? `tag value '${value}'` : `the value of tag '${key}'`;
+    clauses.push(`${subject} ${joinRules(valueRules)}`);
+  }
+  return `${joinRules(clauses)}; change the tag where Tags.of(scope).add() sets it, `
+    + `or keep it off this resource with Tags.of(scope).add(key, value, { excludeResourceTypes: ['${rules.resourceType}'] })`;
 }

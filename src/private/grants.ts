@@ -1,8 +1,10 @@
+import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { IConstruct, IDependable } from 'constructs';
+import { OWNER_STACK_TAG } from '../contract/tags';
 
 // Statements shared by principal and purpose, whose resources grow: a stack of hundreds of
 // certificates keeps a few statements per action set instead of one per certificate. Each holds at
@@ -117,4 +119,14 @@ export function grantParameterRead(parameter: ssm.IParameter, grantee: iam.IGran
 export function grantObjectRead(grantee: iam.IGrantable, objectArn: string, encryptionKey?: kms.IKey): void {
   grantStatement(grantee, new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objectArn] }));
   grantKeyDecrypt(encryptionKey, grantee);
+}
+
+/**
+ * The condition that limits a statement to resources this stack owns: their ownership tag (set by
+ * the construct on native resources, by the handler on what it creates) names this stack's ID.
+ * Used where the service supports `aws:ResourceTag` and exact names cannot be known in advance
+ * (a replaced CA, a generated name).
+ */
+export function ownedByStack(): { StringEquals: Record<string, string> } {
+  return { StringEquals: { [`aws:ResourceTag/${OWNER_STACK_TAG}`]: Aws.STACK_ID } };
 }

@@ -166,7 +166,14 @@ describe('root CA', () => {
     const ca = root(stack, { enabled: false, allowAcmRenewals: false });
     Tags.of(stack).add('team', 'pki');
     const t = Template.fromStack(stack);
-    t.hasResourceProperties('AWS::ACMPCA::CertificateAuthority', { Tags: [{ Key: 'team', Value: 'pki' }] });
+    // With the ownership tags the construct adds (the handler roles' aws:ResourceTag condition).
+    t.hasResourceProperties('AWS::ACMPCA::CertificateAuthority', {
+      Tags: [
+        { Key: 'cdk-certificates:logical-id', Value: Match.stringLikeRegexp('^Root') },
+        { Key: 'cdk-certificates:stack-id', Value: { Ref: 'AWS::StackId' } },
+        { Key: 'team', Value: 'pki' },
+      ],
+    });
     t.hasResourceProperties('AWS::ACMPCA::CertificateAuthorityActivation', { Status: 'DISABLED' });
     t.resourceCountIs('AWS::ACMPCA::Permission', 0);
     expect(ca.status).toBe('DISABLED');
@@ -197,7 +204,7 @@ describe('root CA', () => {
     });
   });
 
-  test('one private-ca handler per stack, scoped to the account and Region', () => {
+  test('one private-ca handler per stack, scoped to the CAs this stack owns', () => {
     const stack = newStack();
     const a = root(stack);
     new PrivateCa(stack, 'Other', { subject: { commonName: 'Other Root' } });
@@ -217,6 +224,8 @@ describe('root CA', () => {
             'acm-pca:PutPolicy',
             'acm-pca:DeletePolicy',
           ],
+          // Not any CA of the account: only CAs whose ownership tag names this stack.
+          Condition: { StringEquals: { 'aws:ResourceTag/cdk-certificates:stack-id': { Ref: 'AWS::StackId' } } },
           Effect: 'Allow',
           Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':acm-pca:eu-west-1:123456789012:certificate-authority/*']] },
         }]),
@@ -757,7 +766,7 @@ describe('PrivateCa: the rules every stateful construct shares', () => {
     for (let i = 0; i < 51; i++) {
       Tags.of(ca).add(`t${i}`, 'v');
     }
-    expect(() => Template.fromStack(stack)).toThrow(/tags: ACM Private CA allows at most 50 tags on a certificate authority, got 51/);
+    expect(() => Template.fromStack(stack)).toThrow(/tags: ACM Private CA allows at most 48 tags \(50 less the 2 ownership tags the library adds\) on a certificate authority, got 51/);
     const other = newStack();
     Tags.of(root(other)).add('aws:x', 'v');
     expect(() => Template.fromStack(other)).toThrow(/tags: tag key 'aws:x' must not begin with 'aws:'/);

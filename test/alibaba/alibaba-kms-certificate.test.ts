@@ -312,7 +312,7 @@ describe('tags', () => {
       for (let i = 0; i < 11; i++) {
         Tags.of(cert).add(`k${i}`, 'v');
       }
-    })).toMatch(/tags: KMS allows at most 8 tags \(10 less the 2 ownership tags the handler adds\) on a certificate, got 11/);
+    })).toMatch(/tags: KMS allows at most 8 tags \(10 less the 2 ownership tags the library adds\) on a certificate, got 11/);
     expect(synthError((s) => {
       const cert = new AlibabaKmsCertificate(s, 'Cert', createProps(s));
       Tags.of(cert).add('aliyun:owner', 'me');
@@ -336,6 +336,11 @@ describe('bad inputs: one clear synth error each', () => {
     ['eleven SANs', () => ({ subjectAlternativeNames: Array.from({ length: 11 }, (_, i) => `h${i}.example.com`) }), /subjectAlternativeNames: KMS accepts at most 10 names, got 11/],
     ['a SAN that is not a DNS name', () => ({ subjectAlternativeNames: ['not a host'] }), /subjectAlternativeNames: 'not a host' is not a DNS name/],
     ['a duplicate SAN', () => ({ subjectAlternativeNames: ['a.example.com', 'A.example.com'] }), /subjectAlternativeNames: lists 'A.example.com' twice/],
+    // Every rule broken, in one message, with the fix.
+    ['a country that breaks three rules', () => ({ subject: { ...subject, country: ' cn' } }),
+      /subject\.country: ' cn' is not a two-letter ISO 3166-1 country code in upper case \(e\.g\. CN, US, DE\), must be at most 2 characters, got 3, and may not start or end with a space \(trim it\)/],
+    ['SANs that break two rules', () => ({ subjectAlternativeNames: ['not a host', 'a.example.com', 'A.example.com'] }),
+      /subjectAlternativeNames: 'not a host' is not a DNS name; use letters, digits and hyphens .*; and lists 'A.example.com' twice; list each name once/],
     ['EC_SM2 with a CA issuer', () => ({ keySpec: AlibabaKeySpec.EC_SM2 }), /keySpec: EC_SM2 cannot be used with issuer: ACM Private CA cannot sign an SM2 CSR/],
     ['no issuer and no certificateId', () => ({ issuer: undefined }), /issuer: is required: give the ACM Private CA/],
     ['no subject', () => ({ subject: undefined }), /subject: is required with issuer/],
