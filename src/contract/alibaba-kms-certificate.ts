@@ -4,6 +4,7 @@
  * tokens. No CDK import: the handler imports this file too.
  */
 import type { MaterialSource } from './material-source';
+import { joinProblems, valueProblem } from './problems';
 import { KeyValueTag, tagProblems, TagRules } from './tags';
 import { X500Subject, x500Subject } from './x500';
 
@@ -102,32 +103,36 @@ export const ALIBABA_SUBJECT = x500Subject({
 const DNS_LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 const DNS_NAME = new RegExp(`^(?:\\*\\.)?(?:${DNS_LABEL}\\.)*${DNS_LABEL}$`);
 
-/** The rule a SAN (a DNS name; a wildcard only as the whole first label) breaks, or undefined. */
+/** Every rule a SAN (a DNS name; a wildcard only as the whole first label) breaks, in one message, or undefined. */
 export function subjectAlternativeNameProblem(name: string): string | undefined {
-  if (name.length < 1 || name.length > 253 || !DNS_NAME.test(name)) {
-    return `'${name}' is not a DNS name (letters, digits and hyphens in dot-separated labels; a wildcard only as the whole first label, e.g. *.example.com)`;
+  const rules: string[] = [];
+  if (name.length < 1 || name.length > 253) {
+    rules.push(`must be 1 to 253 characters long, got ${name.length}`);
   }
-  return undefined;
+  if (!DNS_NAME.test(name)) {
+    rules.push('is not a DNS name');
+  }
+  return valueProblem(name, rules, 'use letters, digits and hyphens in dot-separated labels of 1 to 63 characters, a wildcard only as the whole first label (e.g. www.example.com, *.example.com)');
 }
 
-/** The rule a SAN list breaks (count, duplicates, each name), or undefined. */
+/** Every rule a SAN list breaks (count, duplicates, each name), in one message, or undefined. */
 export function subjectAlternativeNamesProblem(names: readonly string[]): string | undefined {
+  const problems: Array<string | undefined> = [];
   if (names.length > MAX_SUBJECT_ALTERNATIVE_NAMES) {
-    return `KMS accepts at most ${MAX_SUBJECT_ALTERNATIVE_NAMES} names, got ${names.length}; split them over several certificates`;
+    problems.push(`KMS accepts at most ${MAX_SUBJECT_ALTERNATIVE_NAMES} names, got ${names.length}; split them over several certificates`);
   }
   const seen = new Set<string>();
+  const repeated = new Set<string>();
   for (const name of names) {
-    const problem = subjectAlternativeNameProblem(name);
-    if (problem) {
-      return problem;
-    }
+    problems.push(subjectAlternativeNameProblem(name));
     const key = name.toLowerCase();
-    if (seen.has(key)) {
-      return `lists '${name}' twice; list each name once`;
+    if (seen.has(key) && !repeated.has(key)) {
+      repeated.add(key);
+      problems.push(`lists '${name}' twice; list each name once`);
     }
     seen.add(key);
   }
-  return undefined;
+  return joinProblems(problems);
 }
 
 /** Alibaba Cloud region IDs: `cn-hangzhou`, `ap-southeast-1`, `cn-north-2-gov-1`, ... */
@@ -194,7 +199,7 @@ export const ALIBABA_TAG_RULES: TagRules = {
   ownershipTags: true,
 };
 
-/** The first rule a tag set breaks (count, key prefix, lengths), or undefined. */
+/** Every rule a tag set breaks (count, key prefix, lengths), in one message, or undefined. */
 export function tagsProblem(tags: readonly KeyValueTag[]): string | undefined {
-  return tagProblems(ALIBABA_TAG_RULES, tags)[0];
+  return joinProblems(tagProblems(ALIBABA_TAG_RULES, tags));
 }

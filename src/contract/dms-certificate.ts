@@ -1,4 +1,5 @@
 import type { MaterialSource } from './material-source';
+import { refusedCharacters, valueProblem } from './problems';
 import { tagProblem, TagRules } from './tags';
 import {
   CertificateCheckError,
@@ -65,28 +66,32 @@ export interface DmsCertificateResourceAttributes {
 }
 
 /**
- * Returns the first DMS identifier rule `identifier` breaks, or undefined when DMS accepts it:
- * 1 to 255 characters, ASCII letters, digits and hyphens only, starting with a letter, not
- * ending with a hyphen, no two consecutive hyphens. Shared by the construct and the handler.
+ * Returns every DMS identifier rule `identifier` breaks, in one message with the fix, or undefined
+ * when DMS accepts it: 1 to 255 characters, ASCII letters, digits and hyphens only, starting with a
+ * letter, not ending with a hyphen, no two consecutive hyphens. Shared by the construct and the handler.
  */
 export function dmsCertificateIdentifierProblem(identifier: string): string | undefined {
+  const rules: string[] = [];
   if (identifier.length < 1 || identifier.length > DMS_CERTIFICATE_IDENTIFIER_MAX_LENGTH) {
-    return `must be 1 to ${DMS_CERTIFICATE_IDENTIFIER_MAX_LENGTH} characters long, got ${identifier.length}`;
+    rules.push(`must be 1 to ${DMS_CERTIFICATE_IDENTIFIER_MAX_LENGTH} characters long, got ${identifier.length}`);
   }
-  if (!/^[A-Za-z]/.test(identifier)) {
-    return `'${identifier}' must begin with an ASCII letter`;
+  if (identifier.length > 0) {
+    if (!/^[A-Za-z]/.test(identifier)) {
+      rules.push('must begin with an ASCII letter');
+    }
+    const bad = /[^A-Za-z0-9-]/.exec(identifier);
+    if (bad) {
+      rules.push(`may hold only ASCII letters, digits and hyphens, not ${refusedCharacters(identifier, /[A-Za-z0-9-]/)} (first at position ${bad.index + 1})`);
+    }
+    if (identifier.endsWith('-')) {
+      rules.push('must not end with a hyphen');
+    }
+    if (identifier.includes('--')) {
+      rules.push('must not contain two consecutive hyphens');
+    }
   }
-  const bad = /[^A-Za-z0-9-]/.exec(identifier);
-  if (bad) {
-    return `'${identifier}' may hold only ASCII letters, digits and hyphens; '${bad[0]}' at position ${bad.index + 1} is not allowed`;
-  }
-  if (identifier.endsWith('-')) {
-    return `'${identifier}' must not end with a hyphen`;
-  }
-  if (identifier.includes('--')) {
-    return `'${identifier}' must not contain two consecutive hyphens`;
-  }
-  return undefined;
+  return valueProblem(identifier, rules,
+    `use 1 to ${DMS_CERTIFICATE_IDENTIFIER_MAX_LENGTH} ASCII letters, digits and single hyphens, starting with a letter and not ending with a hyphen (e.g. db-trust-1)`);
 }
 
 /** DMS's tag rules (AddTagsToResource, ImportCertificate). */
@@ -103,7 +108,7 @@ export const DMS_TAG_RULES: TagRules = {
 };
 
 /**
- * Returns the rule a tag breaks, or undefined when DMS accepts it: key 1 to 128 characters, value
+ * Returns every rule a tag breaks, in one message, or undefined when DMS accepts it: key 1 to 128 characters, value
  * at most 256, neither starting with `aws:` or `dms:`, only letters, digits, spaces and `_.:/=+-`.
  */
 export function dmsTagProblem(key: string, value: string): string | undefined {

@@ -5,6 +5,7 @@
  */
 import { createPublicKey, KeyObject, verify } from 'crypto';
 import { isIPv4, isIPv6 } from 'net';
+import { joinRules, valueProblem } from './problems';
 import { PRINTABLE_STRING_ALPHABET, X500_NAME_ORDER, X500Subject, x500Subject } from './x500';
 
 /** The subject of the CSR, named as ACM Private CA's `ASN1Subject` names it (the shared X.500 shape). */
@@ -111,37 +112,46 @@ export const ISSUED_CERTIFICATE_SUBJECT = x500Subject({
 const DNS_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 
 /**
- * Returns the rule a DNS SAN breaks, or undefined: LDH labels of 1 to 63 characters, at most 253
- * characters in all, a wildcard only as the whole first label (`*.example.com`), at least two labels
- * when a wildcard is used, no trailing dot.
+ * Returns every rule a DNS SAN breaks, in one message with the fix, or undefined: LDH labels of 1
+ * to 63 characters, at most 253 characters in all, a wildcard only as the whole first label
+ * (`*.example.com`), at least two labels when a wildcard is used, no trailing dot.
  */
 export function dnsNameProblem(name: string): string | undefined {
+  return valueProblem(name, dnsNameRules(name),
+    'use letters, digits and hyphens in dot-separated labels of 1 to 63 characters, a wildcard only as the whole first label (e.g. www.example.com, *.example.com)');
+}
+
+function dnsNameRules(name: string): string[] {
+  const rules: string[] = [];
   if (name.length < 1 || name.length > 253) {
-    return `'${name}' must be 1 to 253 characters long`;
+    rules.push(`must be 1 to 253 characters long, got ${name.length}`);
+  }
+  if (name.length === 0) {
+    return rules;
   }
   if (name.endsWith('.')) {
-    return `'${name}' must not end with a dot`;
+    rules.push('must not end with a dot');
   }
-  const labels = name.split('.');
-  for (let i = 0; i < labels.length; i++) {
-    const label = labels[i];
+  // The trailing dot is reported above; the labels are the ones before it.
+  const labels = name.replace(/\.$/, '').split('.');
+  let invalidLabel = false;
+  labels.forEach((label, i) => {
     if (label === '*') {
       if (i !== 0) {
-        return `'${name}' may hold a wildcard only as its first label (e.g. *.example.com)`;
+        rules.push('may hold a wildcard only as its first label (e.g. *.example.com)');
+      } else if (labels.length < 3) {
+        rules.push("is a wildcard over a top-level domain (name at least two labels after '*.')");
       }
-      if (labels.length < 3) {
-        return `'${name}' is a wildcard over a top-level domain; name at least two labels after '*.'`;
-      }
-      continue;
+    } else if (label.includes('*')) {
+      rules.push("may hold a wildcard only as a whole first label ('*'), not inside a label");
+    } else if (!DNS_LABEL.test(label)) {
+      invalidLabel = true;
     }
-    if (label.includes('*')) {
-      return `'${name}' may hold a wildcard only as a whole first label ('*'), not inside a label`;
-    }
-    if (!DNS_LABEL.test(label)) {
-      return `'${name}' is not a valid DNS name: each label is 1 to 63 letters, digits or hyphens, not starting or ending with a hyphen`;
-    }
+  });
+  if (invalidLabel) {
+    rules.push('is not a valid DNS name: each label is 1 to 63 letters, digits or hyphens, not starting or ending with a hyphen');
   }
-  return undefined;
+  return [...new Set(rules)];
 }
 
 /** Returns the rule an IP SAN breaks, or undefined: a dotted-quad IPv4 or an RFC 4291 IPv6 address. */
@@ -153,21 +163,22 @@ export function ipAddressProblem(ip: string): string | undefined {
   return `'${ip}' is not an IPv4 address (e.g. 10.0.0.1) or an IPv6 address (e.g. 2001:db8::1); no prefix length, zone or port`;
 }
 
-/** Returns the rule an email SAN breaks, or undefined (an RFC 822 mailbox: local@domain, ASCII). */
+/** Returns every rule an email SAN breaks, in one message, or undefined (an RFC 822 mailbox: local@domain, ASCII). */
 export function emailProblem(email: string): string | undefined {
   const at = email.lastIndexOf('@');
   if (at < 1 || at === email.length - 1 || email.length > 254) {
-    return `'${email}' is not an email address (local@domain)`;
+    return `'${email}' is not an email address; write it as local@domain (e.g. ops@example.com)`;
   }
   const local = email.slice(0, at);
   const domain = email.slice(at + 1);
+  const rules: string[] = [];
   if (local.length > 64 || !/^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/.test(local)) {
-    return `'${email}' is not an email address: the part before '@' holds characters an rfc822Name cannot carry`;
+    rules.push("the part before '@' holds characters an rfc822Name cannot carry (at most 64 ASCII letters, digits and !#$%&'*+/=?^_`{|}~- in dot-separated parts)");
   }
   if (domain.includes('*') || dnsNameProblem(domain) !== undefined) {
-    return `'${email}' is not an email address: '${domain}' is not a valid domain`;
+    rules.push(`'${domain}' is not a valid domain (no wildcard; labels of letters, digits and hyphens)`);
   }
-  return undefined;
+  return rules.length === 0 ? undefined : `'${email}' is not an email address: ${joinRules(rules)}`;
 }
 
 /** Returns the rule a URI SAN breaks, or undefined: an absolute URI with a scheme (RFC 3986), no spaces. */

@@ -7,6 +7,7 @@
  * the certificate (returns its validation records without waiting), the wait for ISSUED (after
  * the DNS records exist), and the attachment to a Lightsail distribution.
  */
+import { refusedCharacters, valueProblem } from './problems';
 import { AWS_TAG_CHARACTERS, TagRules } from './tags';
 
 /** The certificate: CreateCertificate, then its validation records as attributes. */
@@ -138,47 +139,55 @@ export const FAILURE_REASON_ADVICE: Readonly<Record<string, string>> = {
   OTHER: 'usually a typing error in one of the domain names; check domainName and subjectAlternativeNames and request the certificate again',
 };
 
-/** Returns the rule a certificate name breaks, or undefined when Lightsail accepts it. */
+/** Returns every rule a certificate name breaks, in one message with the fix, or undefined when Lightsail accepts it. */
 export function certificateNameProblem(name: string): string | undefined {
+  const rules: string[] = [];
   if (name.length < CERTIFICATE_NAME_MIN_LENGTH || name.length > CERTIFICATE_NAME_MAX_LENGTH) {
-    return `must be ${CERTIFICATE_NAME_MIN_LENGTH} to ${CERTIFICATE_NAME_MAX_LENGTH} characters long, got ${name.length}`;
+    rules.push(`must be ${CERTIFICATE_NAME_MIN_LENGTH} to ${CERTIFICATE_NAME_MAX_LENGTH} characters long, got ${name.length}`);
   }
-  if (!CERTIFICATE_NAME_PATTERN.test(name)) {
-    return `'${name}' may hold only ASCII letters, digits, hyphens and underscores, and must begin and end with a letter or digit`;
+  if (/[^A-Za-z0-9_-]/.test(name)) {
+    rules.push(`may hold only ASCII letters, digits, hyphens and underscores, not ${refusedCharacters(name, /[A-Za-z0-9_-]/)}`);
   }
-  return undefined;
+  if (name.length > 0 && (/^[_-]/.test(name) || /[_-]$/.test(name))) {
+    rules.push('must begin and end with a letter or digit');
+  }
+  return valueProblem(name, rules,
+    `use ${CERTIFICATE_NAME_MIN_LENGTH} to ${CERTIFICATE_NAME_MAX_LENGTH} ASCII letters, digits, hyphens and underscores that begin and end with a letter or digit (e.g. www-example-com), or leave certificateName out to have one generated`);
 }
 
 // A DNS label: letters, digits and hyphens, 1-63 characters, no hyphen at either end.
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
- * Returns the rule a certificate domain breaks, or undefined when it is a valid public DNS name
- * Lightsail can validate: no wildcard, no trailing dot, at least two labels, a non-numeric
- * top-level domain. Case is ignored (DNS names are case-insensitive).
+ * Returns every rule a certificate domain breaks, in one message with the fix, or undefined when
+ * it is a valid public DNS name Lightsail can validate: no wildcard, no trailing dot, at least two
+ * labels, a non-numeric top-level domain. Case is ignored (DNS names are case-insensitive).
  */
 export function domainNameProblem(domain: string, maxLength: number): string | undefined {
-  if (domain.includes('*')) {
-    return `'${domain}' is a wildcard name; Lightsail certificates do not support wildcards, list each name instead`;
+  const rules: string[] = [];
+  const wildcard = domain.includes('*');
+  if (wildcard) {
+    rules.push('is a wildcard name, which Lightsail certificates do not support (list each name instead)');
   }
   if (domain.length < 1 || domain.length > maxLength) {
-    return `'${domain}' must be 1 to ${maxLength} characters long, got ${domain.length}`;
+    rules.push(`must be 1 to ${maxLength} characters long, got ${domain.length}`);
   }
   if (domain.endsWith('.')) {
-    return `'${domain}' must be written without the trailing dot`;
+    rules.push('must be written without the trailing dot');
   }
-  const labels = domain.toLowerCase().split('.');
-  if (labels.length < 2) {
-    return `'${domain}' is not a fully qualified domain name (it needs at least two labels, e.g. example.com)`;
+  // The trailing dot is reported above; the labels are the ones before it.
+  const labels = domain.toLowerCase().replace(/\.$/, '').split('.');
+  if (domain.length > 0 && labels.length < 2) {
+    rules.push('is not a fully qualified domain name (it needs at least two labels, e.g. example.com)');
   }
-  const bad = labels.find((label) => !LABEL.test(label));
-  if (bad !== undefined) {
-    return `'${domain}' is not a valid DNS name: each label must be 1 to 63 letters, digits or hyphens, not beginning or ending with a hyphen (label '${bad}')`;
+  const bad = [...new Set(labels.filter((label) => !LABEL.test(label) && !(wildcard && label === '*')))];
+  if (domain.length > 0 && bad.length > 0) {
+    rules.push(`is not a valid DNS name: each label must be 1 to 63 letters, digits or hyphens, not beginning or ending with a hyphen (${bad.map((l) => `label '${l}'`).join(', ')})`);
   }
-  if (/^[0-9]+$/.test(labels[labels.length - 1])) {
-    return `'${domain}' is not a valid public domain name (an IP address or a numeric top-level domain)`;
+  if (labels.length >= 2 && /^[0-9]+$/.test(labels[labels.length - 1])) {
+    rules.push('is not a valid public domain name (an IP address or a numeric top-level domain)');
   }
-  return undefined;
+  return valueProblem(domain, rules, 'give a public DNS name such as www.example.com');
 }
 
 /** The form domains are compared, hashed and sent in: lower case. */

@@ -1,4 +1,5 @@
 import type { MaterialSource } from './material-source';
+import { refusedCharacters, valueProblem } from './problems';
 import { AWS_RESERVED_TAG_KEYS, AWS_TAG_CHARACTERS, TagRules } from './tags';
 
 /** The CloudFormation type of `ServerCertificate`'s custom resource. */
@@ -57,30 +58,36 @@ export const PRIVATE_KEY_MAX_LENGTH = 16384;
 export const CERTIFICATE_CHAIN_MAX_LENGTH = 2097152;
 
 /**
- * Returns the rule `name` breaks, or undefined when IAM accepts it.
+ * Returns every rule `name` breaks, in one message with the fix, or undefined when IAM accepts it.
  */
 export function serverCertificateNameProblem(name: string): string | undefined {
+  const rules: string[] = [];
   if (name.length < 1 || name.length > SERVER_CERTIFICATE_NAME_MAX_LENGTH) {
-    return `must be 1 to ${SERVER_CERTIFICATE_NAME_MAX_LENGTH} characters long, got ${name.length}`;
+    rules.push(`must be 1 to ${SERVER_CERTIFICATE_NAME_MAX_LENGTH} characters long, got ${name.length}`);
   }
-  if (!SERVER_CERTIFICATE_NAME_PATTERN.test(name)) {
-    return `'${name}' may hold only ASCII letters, digits and _+=,.@- (no spaces)`;
+  if (name.length > 0 && !SERVER_CERTIFICATE_NAME_PATTERN.test(name)) {
+    rules.push(`may hold only ASCII letters, digits and _+=,.@- (no spaces), not ${refusedCharacters(name, /[\w+=,.@-]/)}`);
   }
-  return undefined;
+  return valueProblem(name, rules,
+    `use 1 to ${SERVER_CERTIFICATE_NAME_MAX_LENGTH} ASCII letters, digits and _+=,.@- (e.g. web-2026), or leave serverCertificateName out to have one generated`);
 }
 
 /**
- * Returns the rule `path` breaks, or undefined when IAM (and CloudFront, when asked) accepts it.
+ * Returns every rule `path` breaks, in one message with the fix, or undefined when IAM (and
+ * CloudFront, when asked) accepts it.
  */
 export function serverCertificatePathProblem(path: string, forCloudFront: boolean): string | undefined {
+  const rules: string[] = [];
   if (path.length < 1 || path.length > SERVER_CERTIFICATE_PATH_MAX_LENGTH) {
-    return `must be 1 to ${SERVER_CERTIFICATE_PATH_MAX_LENGTH} characters long, got ${path.length}`;
+    rules.push(`must be 1 to ${SERVER_CERTIFICATE_PATH_MAX_LENGTH} characters long, got ${path.length}`);
   }
-  if (!SERVER_CERTIFICATE_PATH_PATTERN.test(path)) {
-    return `'${path}' must be '/' alone or begin and end with '/', with characters from U+0021 to U+007F between`;
+  if (path.length > 0 && !SERVER_CERTIFICATE_PATH_PATTERN.test(path)) {
+    rules.push('must be \'/\' alone or begin and end with \'/\', with characters from U+0021 to U+007F between');
   }
   if (forCloudFront && !path.startsWith(CLOUDFRONT_PATH_PREFIX)) {
-    return `'${path}' must begin with '${CLOUDFRONT_PATH_PREFIX}' for a certificate used by CloudFront (forCloudFront is true)`;
+    rules.push(`must begin with '${CLOUDFRONT_PATH_PREFIX}' for a certificate used by CloudFront (forCloudFront is true)`);
   }
-  return undefined;
+  return valueProblem(path, rules, forCloudFront
+    ? `use '${CLOUDFRONT_PATH_PREFIX}' or a path below it such as '${CLOUDFRONT_PATH_PREFIX}web/', or leave path out`
+    : "use '/' or a path such as '/web/' (printable ASCII, no spaces), or leave path out");
 }

@@ -6,6 +6,7 @@
  * fields it takes, which are required, whether the country must be upper case, the construct
  * property names, and the wording its errors have always used. No CDK import: handlers use it too.
  */
+import { joinRules } from './problems';
 
 /** The `ASN1Subject` field names (ACM Private CA's spelling), which the other families reuse. */
 export type X500FieldName =
@@ -124,7 +125,7 @@ export interface X500SubjectOptions {
 export interface X500SubjectRules {
   /** The family's fields, in the order it checks them. */
   readonly fields: readonly X500FieldRule[];
-  /** The rule a value breaks (undefined is absent), or undefined. */
+  /** Every rule a value breaks (undefined is absent), in one message, or undefined. */
   problem(rule: X500FieldRule, value: string | undefined): string | undefined;
 }
 
@@ -171,23 +172,20 @@ export function x500Subject(options: X500SubjectOptions): X500SubjectRules {
       if (value === '') {
         return wording.length(rule.maxLength, 0);
       }
+      // Every rule the value breaks, in one message (DESIGN.md, "Bad input").
       const ordered = options.lengthFirst ? [lengthProblem, countryProblem] : [countryProblem, lengthProblem];
-      for (const check of ordered) {
-        const problem = check(rule, value);
-        if (problem) {
-          return problem;
-        }
-      }
+      const problems = ordered.map((check) => check(rule, value));
       if (rule.printableOnly && !PRINTABLE_STRING_PATTERN.test(value)) {
-        return wording.printable(value);
+        problems.push(wording.printable(value));
       }
       if (hasControlCharacter(value)) {
-        return 'may not hold control characters (line breaks, tabs, ...)';
+        problems.push('may not hold control characters (remove line breaks, tabs, ...)');
       }
       if (options.trimmed && value.trim() !== value) {
-        return 'may not start or end with a space';
+        problems.push('may not start or end with a space (trim it)');
       }
-      return undefined;
+      const found = problems.filter((p): p is string => p !== undefined);
+      return found.length === 0 ? undefined : joinRules(found);
     },
   };
 }

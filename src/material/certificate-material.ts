@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import * as nodePath from 'path';
 import { Arn, ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -56,13 +57,28 @@ export abstract class CertificatePem {
   }
 
   /**
-   * A PEM file read at synth time, relative to the working directory of the CDK app.
+   * A PEM file read at synth time. A relative path is resolved against the working directory of
+   * the CDK app (`process.cwd()`, where the `cdk` CLI runs it: the folder of `cdk.json`).
    */
   public static fromFile(path: string): CertificatePem {
-    if (!fs.existsSync(path)) {
-      throw new CertificateInputError('CertificatePem.fromFile', `no file at '${path}'`);
+    // A static factory cannot know the construct property it is given to: the error names the
+    // factory, the absolute path it tried and the directory a relative path was resolved against.
+    if (Token.isUnresolved(path)) {
+      throw new CertificateInputError('CertificatePem.fromFile', 'the path must be known at synth, not a token; to read a PEM at deploy use CertificatePem.fromSecret or fromSsmParameter');
     }
-    return new InlineCertificatePem(fs.readFileSync(path, 'utf8'), `the file ${path}`);
+    const absolute = nodePath.resolve(path);
+    const tried = nodePath.isAbsolute(path)
+      ? `'${absolute}'`
+      : `'${absolute}' ('${path}' resolved against the CDK app's working directory ${process.cwd()})`;
+    const fix = 'give a path relative to the directory the CDK app runs in (the folder of cdk.json for the cdk CLI), '
+      + "or an absolute one such as path.join(__dirname, 'certs', 'www.pem')";
+    if (!fs.existsSync(absolute)) {
+      throw new CertificateInputError('CertificatePem.fromFile', `no file at ${tried}; ${fix}`);
+    }
+    if (!fs.statSync(absolute).isFile()) {
+      throw new CertificateInputError('CertificatePem.fromFile', `${tried} is not a file; ${fix}, naming the PEM file itself`);
+    }
+    return new InlineCertificatePem(fs.readFileSync(absolute, 'utf8'), `the file ${path}`);
   }
 
   /**

@@ -424,6 +424,12 @@ describe('IssuedCertificate bad inputs (one clear synth error each)', () => {
     ['a wildcard over a TLD', { dnsNames: ['*.com'] }, /dnsNames: '\*.com' is a wildcard over a top-level domain/],
     ['an empty label', { dnsNames: ['a..example.com'] }, /dnsNames: 'a..example.com' is not a valid DNS name/],
     ['a duplicate DNS name', { dnsNames: ['www.example.com', 'WWW.example.com'] }, /dnsNames: lists 'WWW.example.com' twice/],
+    // Every rule broken, in one message, with the fix.
+    ['a DNS name that breaks three rules', { dnsNames: ['www.*.exa_mple.com.'] },
+      /dnsNames: 'www\.\*\.exa_mple\.com\.' must not end with a dot, may hold a wildcard only as its first label \(e\.g\. \*\.example\.com\), and is not a valid DNS name: .*; use letters, digits and hyphens/],
+    ['an email that breaks two rules', { emails: ['o ps@exa_mple.com'] },
+      /emails: 'o ps@exa_mple\.com' is not an email address: the part before '@' holds characters .*, and 'exa_mple\.com' is not a valid domain/],
+    ['a country that breaks two rules', { country: 'U1S' }, /country: must be 1 to 2 characters long, got 3, and 'U1S' must be a two-letter ISO 3166 country code/],
     ['an IPv4 octet over 255', { ipAddresses: ['10.0.0.256'] }, /ipAddresses: '10.0.0.256' is not an IPv4 address/],
     ['a CIDR', { ipAddresses: ['10.0.0.0/8'] }, /ipAddresses: '10.0.0.0\/8' is not an IPv4 address/],
     ['an IPv6 zone', { ipAddresses: ['fe80::1%eth0'] }, /ipAddresses: 'fe80::1%eth0' is not an IPv4 address .* or an IPv6 address/],

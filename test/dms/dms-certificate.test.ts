@@ -299,11 +299,14 @@ describe('bad inputs: one clear synth error each', () => {
     ['a'.repeat(256), /must be 1 to 255 characters long, got 256/],
     ['9lives', /'9lives' must begin with an ASCII letter/],
     ['-cert', /'-cert' must begin with an ASCII letter/],
-    ['db_trust', /'db_trust' may hold only ASCII letters, digits and hyphens; '_' at position 3 is not allowed/],
-    ['db trust', /may hold only ASCII letters, digits and hyphens; ' ' at position 3/],
+    ['db_trust', /'db_trust' may hold only ASCII letters, digits and hyphens, not '_' \(first at position 3\)/],
+    ['db trust', /may hold only ASCII letters, digits and hyphens, not ' ' \(first at position 3\)/],
     ['zertifikat-ä', /may hold only ASCII letters/],
     ['db-trust-', /'db-trust-' must not end with a hyphen/],
     ['db--trust', /'db--trust' must not contain two consecutive hyphens/],
+    // Every rule broken, in one message, with the fix.
+    ['bad--id-', /'bad--id-' must not end with a hyphen, and must not contain two consecutive hyphens; use 1 to 255 ASCII letters, digits and single hyphens/],
+    ['9_db--x-', /'9_db--x-' must begin with an ASCII letter, may hold only ASCII letters, digits and hyphens, not '_' \(first at position 2\), must not end with a hyphen, and must not contain two consecutive hyphens; use /],
   ])('certificateIdentifier %j', (identifier, rule) => {
     expectError(s => new DmsCertificate(s, 'C', { ...pem(), certificateIdentifier: identifier }), /^\[Stack\/C\] certificateIdentifier: /);
     expectError(s => new DmsCertificate(s, 'C', { ...pem(), certificateIdentifier: identifier }), rule);

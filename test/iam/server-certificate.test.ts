@@ -341,6 +341,11 @@ describe('ServerCertificate bad input fails the synth with one clear error', () 
     ['a path not ending with /', () => ({ path: '/certs' }), /path: '\/certs' must be '\/' alone or begin and end with '\/'/],
     ['a path with a space', () => ({ path: '/my certs/' }), /path: '\/my certs\/' must be/],
     ['the CloudFront path rule broken', () => ({ forCloudFront: true, path: '/web/' }), /path: '\/web\/' must begin with '\/cloudfront\/'/],
+    // Every rule broken, in one message, with the fix.
+    ['a path that breaks two rules', () => ({ forCloudFront: true, path: 'web' }),
+      /path: 'web' must be '\/' alone or begin and end with '\/', with characters from U\+0021 to U\+007F between, and must begin with '\/cloudfront\/' for a certificate used by CloudFront \(forCloudFront is true\); use '\/cloudfront\/' or a path below it/],
+    ['a name that breaks two rules', () => ({ serverCertificateName: `${'a'.repeat(128)} b` }),
+      /serverCertificateName: must be 1 to 128 characters long, got 130, and may hold only ASCII letters, digits and _\+=,\.@- \(no spaces\), not ' '; use 1 to 128/],
   ];
   test.each(cases)('%s', (_name, overrides, message) => {
     const stack = newStack();

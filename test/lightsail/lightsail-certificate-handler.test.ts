@@ -463,7 +463,8 @@ describe('Custom::LightsailCertificate lifecycle', () => {
     ['ten alternative names', { SubjectAlternativeNames: Array.from({ length: 10 }, (_, i) => `s${i}.example.com`) }, /^subjectAlternativeNames: at most 9 names besides domainName, got 10/],
     ['a duplicate', { SubjectAlternativeNames: ['www.example.com', 'WWW.example.com'] }, /^subjectAlternativeNames: 'WWW\.example\.com' is listed twice/],
     ['an invalid domain', { DomainName: 'exa_mple.com' }, /^domainName: 'exa_mple\.com' is not a valid DNS name/],
-    ['an invalid name', { CertificateName: '-bad', NamePrefix: undefined }, /^certificateName: '-bad' may hold only/],
+    ['an invalid name', { CertificateName: '-bad', NamePrefix: undefined }, /^certificateName: '-bad' must begin and end with a letter or digit/],
+    ['a name that breaks two rules', { CertificateName: '-b d', NamePrefix: undefined }, /^certificateName: '-b d' may hold only ASCII letters, digits, hyphens and underscores, not ' ', and must begin and end with a letter or digit; use /],
     ['a bad region', { Region: 'mars' }, /^region: 'mars' is not an AWS region name/],
     ['a repeat of the domain indexed as its own record', { SubjectAlternativeNames: ['example.com'], RecordCount: '2' }, /^subjectAlternativeNames: a name known only at deploy repeats domainName \(example\.com\)/],
   ])('a token that resolves to %s fails at deploy before any write', async (_what, overrides, pattern) => {
