@@ -1,5 +1,6 @@
 import {
   ArnFormat,
+  Aws,
   Duration,
   IResource,
   ITaggable,
@@ -22,12 +23,13 @@ import {
   DmsCertificateResourceProperties,
   dmsCertificateIdentifierProblem,
 } from '../contract/dms-certificate';
+import { OWNER_STACK_TAG } from '../contract/tags';
 import { ExpiryNotificationOptions } from '../expiry/expiry-notifications';
 import { ExpiryNotices, notAfterAtSynth } from '../expiry/notices';
 import { CertificatePem } from '../material/certificate-material';
 import { CertificateWallet } from '../material/certificate-wallet';
 import { CertificateInputError, checkWhenKnown } from '../private/errors';
-import { grantStatement } from '../private/grants';
+import { grantStatement, ownedByStack } from '../private/grants';
 import { HandlerResource, handlerProvider, statefulRemovalPolicy } from '../private/handler-resource';
 import { NAME_HASH_LENGTH, namePrefix } from '../private/names';
 import type { HandlerProvider } from '../private/provider';
@@ -268,23 +270,31 @@ export class DmsCertificate extends DmsCertificateBase implements ITaggable {
   }
 
   /**
-   * The DMS actions the handler calls. DMS certificate ARNs end in an ID DMS chooses
-   * (`cert:<random>`), not the identifier, so `cert:*` in this account and region is the narrowest
-   * scope. ImportCertificate takes the certificate resource type (it authorizes
-   * AddTagsToResource for the Tags it carries too); DescribeCertificates and DescribeEndpoints
-   * support no resource-level permissions (Service Authorization Reference), hence `*`.
+   * The DMS actions the handler calls, on what this stack owns. DMS certificate ARNs end in an ID
+   * DMS chooses (`cert:<random>`), not the identifier, so the scope is the ownership tag the handler
+   * sets: ImportCertificate only with this stack's ID in the request's tags (it authorizes the
+   * AddTagsToResource for those tags too); DeleteCertificate and tag changes only on certificates
+   * whose tag names this stack (aws:ResourceTag), so another stack's, or one made outside the
+   * library, is out of reach. ListTagsForResource reads (the handler's own ownership check).
+   * DescribeCertificates and DescribeEndpoints support no resource-level permissions (Service
+   * Authorization Reference), hence `*`.
    */
   private grantDms(provider: HandlerProvider): void {
     const stack = Stack.of(this);
+    const certificates = [stack.formatArn({ service: 'dms', resource: 'cert', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })];
     grantStatement(provider, new iam.PolicyStatement({
-      actions: [
-        'dms:ImportCertificate',
-        'dms:DeleteCertificate',
-        'dms:AddTagsToResource',
-        'dms:RemoveTagsFromResource',
-        'dms:ListTagsForResource',
-      ],
-      resources: [stack.formatArn({ service: 'dms', resource: 'cert', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      actions: ['dms:ImportCertificate'],
+      resources: certificates,
+      conditions: { StringEquals: { [`aws:RequestTag/${OWNER_STACK_TAG}`]: Aws.STACK_ID } },
+    }));
+    grantStatement(provider, new iam.PolicyStatement({
+      actions: ['dms:DeleteCertificate', 'dms:AddTagsToResource', 'dms:RemoveTagsFromResource'],
+      resources: certificates,
+      conditions: ownedByStack(),
+    }));
+    grantStatement(provider, new iam.PolicyStatement({
+      actions: ['dms:ListTagsForResource'],
+      resources: certificates,
     }));
     grantStatement(provider, new iam.PolicyStatement({
       // DescribeEndpoints only to name the endpoints that still use a certificate being deleted.

@@ -1,5 +1,6 @@
 import {
   ArnFormat,
+  Aws,
   CfnResource,
   Duration,
   IResource,
@@ -25,15 +26,17 @@ import {
   serverCertificateNameProblem,
   serverCertificatePathProblem,
 } from '../contract/server-certificate';
+import { OWNER_STACK_TAG } from '../contract/tags';
 import { ExpiryNotificationOptions } from '../expiry/expiry-notifications';
 import { ExpiryNotices, notAfterAtSynth } from '../expiry/notices';
 import { CertificatePem, PrivateKey } from '../material/certificate-material';
 import { CertificateInputError, checkWhenKnown, importedAttribute } from '../private/errors';
-import { addToSharedStatement } from '../private/grants';
+import { addToSharedStatement, ownedByStack } from '../private/grants';
 import { HandlerResource, handlerProvider, statefulRemovalPolicy } from '../private/handler-resource';
 import { NAME_HASH_LENGTH, namePrefix, stackNamePrefix } from '../private/names';
 import type { HandlerProvider } from '../private/provider';
 import { checkCertificateAtSynth, checkChainAtSynth } from '../private/synth-checks';
+import { countServerCertificate } from './server-certificate-quota';
 
 /**
  * An IAM server certificate.
@@ -306,6 +309,7 @@ export class ServerCertificate extends ServerCertificateBase implements ITaggabl
     const path = props.path ?? (forCloudFront ? CLOUDFRONT_PATH_PREFIX : '/');
     this.path = path;
     this.validate(props, path, forCloudFront);
+    countServerCertificate(this);
     this.expiryNotices = new ExpiryNotices(this, notAfterAtSynth(props.certificateBody.pemText, 'certificateBody'));
 
     const provider = handlerProvider(this, {
@@ -403,14 +407,18 @@ export class ServerCertificate extends ServerCertificateBase implements ITaggabl
     const resourceArns = Token.isUnresolved(namePattern)
       ? [arn('*')]
       : [arn(namePattern), arn(`*/${namePattern}`)];
+    // Reads on the names; uploads only with this stack's ownership tag; changes and deletes only
+    // of certificates that carry it (aws:ResourceTag), so a certificate of the same name pattern
+    // that another stack (the same stack name in another region) owns is out of reach.
+    addToSharedStatement(provider, ['iam:GetServerCertificate', 'iam:ListServerCertificateTags'], resourceArns, this);
+    addToSharedStatement(provider, ['iam:UploadServerCertificate', 'iam:TagServerCertificate'], resourceArns, this, {
+      conditions: { StringEquals: { [`aws:RequestTag/${OWNER_STACK_TAG}`]: Aws.STACK_ID } },
+    });
     addToSharedStatement(provider, [
-      'iam:UploadServerCertificate',
-      'iam:GetServerCertificate',
       'iam:UpdateServerCertificate',
       'iam:DeleteServerCertificate',
       'iam:TagServerCertificate',
       'iam:UntagServerCertificate',
-      'iam:ListServerCertificateTags',
-    ], resourceArns, this);
+    ], resourceArns, this, { conditions: ownedByStack() });
   }
 }

@@ -1,6 +1,7 @@
 import {
   Annotations,
   ArnFormat,
+  Aws,
   CustomResource,
   Duration,
   Fn,
@@ -38,8 +39,9 @@ import {
   recordValueAttribute,
   regionProblem,
 } from '../contract/lightsail-certificate';
+import { OWNER_STACK_TAG } from '../contract/tags';
 import { CertificateInputError, checkWhenKnown, importedAttribute } from '../private/errors';
-import { grantStatement } from '../private/grants';
+import { grantStatement, ownedByStack } from '../private/grants';
 import { HandlerResource, handlerProvider, statefulRemovalPolicy, StatefulRemovalPolicy } from '../private/handler-resource';
 import { namePrefix } from '../private/names';
 import type { HandlerProvider } from '../private/provider';
@@ -356,20 +358,26 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
   }
 
   /**
-   * Lightsail certificate ARNs end in a random ID, so they are unknown before deploy: the write
-   * actions are scoped to the account's certificates in the certificate's region, the narrowest
-   * Lightsail allows. CreateCertificate and the Get* reads support no resource-level permissions.
+   * Lightsail certificate ARNs end in a random ID, so they are unknown before deploy: the scope is
+   * the ownership tag the handler sets. CreateCertificate only with this stack's ID in the request's
+   * tags; DeleteCertificate and tag changes only on certificates whose tag names this stack
+   * (aws:ResourceTag), in the certificate's region. The Get* reads support no resource-level
+   * permissions.
    */
   private grantLightsail(provider: HandlerProvider): void {
     grantStatement(provider, new iam.PolicyStatement({
       actions: [
-        'lightsail:CreateCertificate',
         'lightsail:GetCertificates',
         // Only to name what still uses a certificate that cannot be deleted.
         'lightsail:GetDistributions',
         'lightsail:GetContainerServices',
       ],
       resources: ['*'],
+    }));
+    grantStatement(provider, new iam.PolicyStatement({
+      actions: ['lightsail:CreateCertificate'],
+      resources: ['*'],
+      conditions: { StringEquals: { [`aws:RequestTag/${OWNER_STACK_TAG}`]: Aws.STACK_ID } },
     }));
     grantStatement(provider, new iam.PolicyStatement({
       actions: ['lightsail:DeleteCertificate', 'lightsail:TagResource', 'lightsail:UntagResource'],
@@ -380,6 +388,7 @@ export class LightsailCertificate extends LightsailCertificateBase implements IT
         resourceName: '*',
         arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
       })],
+      conditions: ownedByStack(),
     }));
   }
 }

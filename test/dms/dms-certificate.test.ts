@@ -122,17 +122,23 @@ describe('DmsCertificate template', () => {
     }]);
   });
 
-  test('IAM: certificate actions scoped to DMS certificate ARNs, describes on * only', () => {
+  test('IAM: certificate writes only on what this stack owns (its ownership tag), describes on * only', () => {
     const stack = newStack();
     new DmsCertificate(stack, 'DbTrust', pem());
     const statements = handlerStatements(Template.fromStack(stack));
     const dmsStatements = statements.filter(s => JSON.stringify(s.Action).includes('dms:'));
+    const certificates = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dms:eu-west-1:123456789012:cert:*']] };
+    const stackId = { Ref: 'AWS::StackId' };
     expect(dmsStatements).toEqual([
+      // Import only with this stack's ownership tag; delete and tag only what carries it.
+      { Effect: 'Allow', Action: 'dms:ImportCertificate', Resource: certificates, Condition: { StringEquals: { 'aws:RequestTag/cdk-certificates:stack-id': stackId } } },
       {
         Effect: 'Allow',
-        Action: ['dms:ImportCertificate', 'dms:DeleteCertificate', 'dms:AddTagsToResource', 'dms:RemoveTagsFromResource', 'dms:ListTagsForResource'],
-        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dms:eu-west-1:123456789012:cert:*']] },
+        Action: ['dms:DeleteCertificate', 'dms:AddTagsToResource', 'dms:RemoveTagsFromResource'],
+        Resource: certificates,
+        Condition: { StringEquals: { 'aws:ResourceTag/cdk-certificates:stack-id': stackId } },
       },
+      { Effect: 'Allow', Action: 'dms:ListTagsForResource', Resource: certificates },
       { Effect: 'Allow', Action: ['dms:DescribeCertificates', 'dms:DescribeEndpoints'], Resource: '*' },
     ]);
     const all = JSON.stringify(statements);

@@ -95,7 +95,9 @@ describe('ServerCertificate template', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Action: Match.arrayWith(['iam:UploadServerCertificate', 'iam:DeleteServerCertificate']),
+            Action: ['iam:UpdateServerCertificate', 'iam:DeleteServerCertificate', 'iam:TagServerCertificate', 'iam:UntagServerCertificate'],
+            // Only certificates that carry this stack's ownership tag.
+            Condition: { StringEquals: { 'aws:ResourceTag/cdk-certificates:stack-id': { Ref: 'AWS::StackId' } } },
             Resource: [
               // The exact name: `web-2026*` would also cover another stack's `web-2026-old`.
               { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:server-certificate/web-2026']] },
@@ -112,6 +114,9 @@ describe('ServerCertificate template', () => {
     const statements = Object.values(template.findResources('AWS::IAM::Policy'))
       .flatMap(p => p.Properties.PolicyDocument.Statement);
     expect(statements.some((s: any) => s.Resource === '*' && String(s.Action).startsWith('iam:'))).toBe(false);
+    // Uploads only with this stack's ownership tag in the request.
+    const upload = statements.find((s: any) => [s.Action].flat().includes('iam:UploadServerCertificate'));
+    expect(upload.Condition).toEqual({ StringEquals: { 'aws:RequestTag/cdk-certificates:stack-id': { Ref: 'AWS::StackId' } } });
   });
 
   test('grants of many certificates share a few statements, each small enough to move to a managed policy', () => {

@@ -235,13 +235,21 @@ describe('LightsailCertificate: region', () => {
         Statement: Match.arrayWith([
           {
             Effect: 'Allow',
-            Action: ['lightsail:CreateCertificate', 'lightsail:GetCertificates', 'lightsail:GetDistributions', 'lightsail:GetContainerServices'],
+            Action: ['lightsail:GetCertificates', 'lightsail:GetDistributions', 'lightsail:GetContainerServices'],
             Resource: '*',
+          },
+          // Create only with this stack's ownership tag; delete and tag only what carries it.
+          {
+            Effect: 'Allow',
+            Action: 'lightsail:CreateCertificate',
+            Resource: '*',
+            Condition: { StringEquals: { 'aws:RequestTag/cdk-certificates:stack-id': { Ref: 'AWS::StackId' } } },
           },
           {
             Effect: 'Allow',
             Action: ['lightsail:DeleteCertificate', 'lightsail:TagResource', 'lightsail:UntagResource'],
             Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:lightsail:eu-central-1:${ACCOUNT}:Certificate/*`]] },
+            Condition: { StringEquals: { 'aws:ResourceTag/cdk-certificates:stack-id': { Ref: 'AWS::StackId' } } },
           },
         ]),
       },
