@@ -147,10 +147,12 @@ test('scenario 1: re-issuing a certificate (validity 7 -> 5 days) moves every co
   expectInvariantHeld(sim.world, start);
 });
 
-describe.each([
+const CA_REPLACEMENTS: Array<[string, Omit<AppVersion, 'validityDays'>]> = [
   ['a changed CA subject (Subject is create-only: the CA is replaced in place of its logical ID)', { caName: 'Example Root CA G2' }],
   ['a new PrivateCa construct ID (a new CA, the old one removed from the template)', { caId: 'RootG2' }],
-])('scenario 2: replacing the CA under an issued certificate: %s', (_title, next: AppVersion) => {
+];
+
+describe.each(CA_REPLACEMENTS)('scenario 2: replacing the CA under an issued certificate: %s', (_title, next) => {
   test('everything follows: re-issued under the new CA, every consumer moved, the old CA deleted after its certificate was revoked', async () => {
     const web = sim.stack('Web', REGION);
     const created = await web.deploy(webApp({ validityDays: 7 }).getStackByName('Web'));

@@ -12,6 +12,7 @@
  *    deleted out from under the consumer.
  */
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Stack } from 'aws-cdk-lib';
 import * as dms from 'aws-cdk-lib/aws-dms';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -21,6 +22,7 @@ import { CertificatePem, DmsCertificate, PrivateKey, ServerCertificate } from '.
 import { makeLeaf, makeRootCa, TestCertificate } from '../support/fixtures/pki';
 import { Simulator } from '../support/simulator';
 
+const KEY_PARAMETER = '/web/tls/private-key';
 let sim: Simulator;
 let root: TestCertificate;
 let leaf: TestCertificate;
@@ -44,6 +46,20 @@ afterAll(async () => {
   await sim?.stop();
 });
 
+/**
+ * The key of `leaf` as an SSM SecureString of the same name in `region` (moto's SSM is regional):
+ * the two regions' templates are then byte for byte the same, as for any app deployed twice.
+ */
+async function keyParameter(region: string): Promise<string> {
+  const ssm = new SSMClient(sim.world.clientConfig(region));
+  try {
+    await ssm.send(new PutParameterCommand({ Name: KEY_PARAMETER, Type: 'SecureString', Value: leaf.privateKeyPem, Overwrite: true }));
+    return KEY_PARAMETER;
+  } finally {
+    ssm.destroy();
+  }
+}
+
 /** The key of `leaf` in a secret of `region` (moto's Secrets Manager is regional). */
 async function keySecret(region: string): Promise<string> {
   const sm = new SecretsManagerClient(sim.world.clientConfig(region));
@@ -54,13 +70,18 @@ async function keySecret(region: string): Promise<string> {
   }
 }
 
-/** The app: an IAM server certificate behind a listener, and optionally a DMS certificate behind an endpoint. */
-function webStack(stack: Stack, keyArn: string, withDms: boolean) {
-  const key = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Key', keyArn);
+/**
+ * The app: an IAM server certificate behind a listener, and optionally a DMS certificate behind an
+ * endpoint. The key comes from a secret (`keyArn`) or, given a parameter name, an SSM SecureString.
+ */
+function webStack(stack: Stack, keySource: string, withDms: boolean) {
+  const privateKey = keySource.startsWith('/')
+    ? PrivateKey.fromSsmSecureString(keySource)
+    : PrivateKey.fromSecret(secretsmanager.Secret.fromSecretCompleteArn(stack, 'Key', keySource), 'privateKey');
   const iam = new ServerCertificate(stack, 'Iam', {
     certificateBody: CertificatePem.fromString(leaf.certificatePem),
     certificateChain: CertificatePem.fromString(root.certificatePem),
-    privateKey: PrivateKey.fromSecret(key, 'privateKey'),
+    privateKey,
   });
   new elbv2.CfnListener(stack, 'Listener', {
     loadBalancerArn: `arn:aws:elasticloadbalancing:${stack.region}:123456789012:loadbalancer/app/web/0123456789abcdef`,
@@ -78,17 +99,13 @@ function webStack(stack: Stack, keyArn: string, withDms: boolean) {
 
 describe('scenario 5: the same app side by side', () => {
   test('in two regions of one account: two certificates; deleting one stack leaves the other region\'s certificate and listener intact', async () => {
-    const east = await keySecret('us-east-1');
-    const west = await keySecret('eu-west-1');
-    const assembly = synth((app) => {
-      webStack(stackIn(app, 'WebEast', 'us-east-1', 'Web'), east, false);
-      webStack(stackIn(app, 'WebWest', 'eu-west-1', 'Web'), west, false);
-    });
-    // Both artifacts are named "Web" in CloudFormation: one stack name, two regions.
+    // The same app, synthesized for each region (as `cdk deploy` with another region does): one
+    // stack `Web`, the same construct paths and inputs in both.
+    const appIn = (region: string, keyName: string) => synth((app) => webStack(stackIn(app, 'Web', region), keyName, false)).getStackByName('Web');
     const useast = sim.stack('Web', 'us-east-1');
     const euwest = sim.stack('Web', 'eu-west-1');
-    expectStatus(sim.world, await useast.deploy(assembly.getStackArtifact('WebEast')), 'CREATE_COMPLETE', start);
-    expectStatus(sim.world, await euwest.deploy(assembly.getStackArtifact('WebWest')), 'CREATE_COMPLETE', start);
+    expectStatus(sim.world, await useast.deploy(appIn('us-east-1', await keyParameter('us-east-1'))), 'CREATE_COMPLETE', start);
+    expectStatus(sim.world, await euwest.deploy(appIn('eu-west-1', await keyParameter('eu-west-1'))), 'CREATE_COMPLETE', start);
 
     const log = describeSteps(sim.world, start);
     expect({ iam: sim.world.iam.certificates.size, log }).toMatchObject({ iam: 2 });

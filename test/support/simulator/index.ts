@@ -67,13 +67,15 @@ export class Simulator {
   }
 
   /**
-   * Deletes every stack still deployed, and forgets outside consumers (between tests); returns the
-   * stacks whose delete failed.
+   * Between tests: deletes every stack still deployed, then forgets every stack whatever the
+   * outcome, drops outside consumers, and empties moto and the IAM, DMS and Lightsail fakes, so the
+   * next test starts from an empty account. Returns the stacks whose delete failed.
    */
   public async reset(): Promise<string[]> {
     for (const key of [...this.world.consumers.keys()].filter((k) => k.startsWith('outside:'))) {
       this.world.removeConsumer(key);
     }
+    this.resetClock();
     const failed: string[] = [];
     for (const s of this.stacks.values()) {
       if (s.template) {
@@ -83,12 +85,16 @@ export class Simulator {
         }
       }
     }
-    this.resetClock();
-    if (failed.length === 0) {
-      // Nothing of any stack is left: start the next test from an empty moto (its state dump,
-      // read after every step, grows with every CA ever made).
-      await this.world.moto.reset();
+    this.stacks.clear();
+    for (const key of [...this.world.consumers.keys()]) {
+      this.world.removeConsumer(key);
     }
+    this.world.iam.certificates.clear();
+    this.world.iam.inUse.clear();
+    this.world.dms.certificates.clear();
+    this.world.lightsail?.certificates.clear();
+    // moto's state dump, read after steps, grows with every CA ever made: start empty.
+    await this.world.moto.reset();
     return failed;
   }
 
