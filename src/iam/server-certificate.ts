@@ -14,6 +14,7 @@ import {
 } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import { Construct } from 'constructs';
+import { countServerCertificate } from './server-certificate-quota';
 import {
   CERTIFICATE_BODY_MAX_LENGTH,
   CERTIFICATE_CHAIN_MAX_LENGTH,
@@ -36,7 +37,6 @@ import { HandlerResource, handlerProvider, statefulRemovalPolicy } from '../priv
 import { NAME_HASH_LENGTH, namePrefix, stackNamePrefix } from '../private/names';
 import type { HandlerProvider } from '../private/provider';
 import { checkCertificateAtSynth, checkChainAtSynth } from '../private/synth-checks';
-import { countServerCertificate } from './server-certificate-quota';
 
 /**
  * An IAM server certificate.
