@@ -1,7 +1,7 @@
 import { Duration, Expiration, Resource, Token } from 'aws-cdk-lib';
 import * as acmpca from 'aws-cdk-lib/aws-acmpca';
 import { Construct } from 'constructs';
-import { dependOnIssuance, validityOf } from './issued-certificate-checks';
+import { checkCrossAccountTemplate, dependOnIssuance, validityOf } from './issued-certificate-checks';
 import { CertificateTemplate } from './issued-certificate-options';
 import { IIssuingCertificateAuthority } from './issued-certificate-props';
 import { checkCsr } from '../contract/issued-certificate';
@@ -87,11 +87,13 @@ export class CsrIssuedCertificate extends Resource {
         'the CA\'s signing algorithm is not known at synth (an imported CA); import it with its signing algorithm, or use a PrivateCa from this app', this);
     }
     const validity = validityOf(this, props, ca);
+    const templateArn = (props.template ?? CertificateTemplate.END_ENTITY).templateArn;
+    checkCrossAccountTemplate(this, ca, templateArn);
     const resource = new acmpca.CfnCertificate(this, 'Resource', {
       certificateAuthorityArn: ca.certificateAuthorityArn,
       certificateSigningRequest: props.csr,
       signingAlgorithm,
-      templateArn: (props.template ?? CertificateTemplate.END_ENTITY).templateArn,
+      templateArn,
       validity: { type: validity.type, value: validity.value },
     });
     dependOnIssuance(resource, ca);

@@ -6,11 +6,13 @@ import {
   Duration,
   Expiration,
   Reference,
+  Stack,
   Token,
   Tokenization,
 } from 'aws-cdk-lib';
 import { Dependable, IConstruct } from 'constructs';
 import { IIssuingCertificateAuthority } from './issued-certificate-props';
+import { caArnAccount, crossAccountTemplateProblem, templateNameOf } from '../contract/private-ca';
 import { validityDaysProblem } from '../contract/validity';
 import { CertificateInputError } from '../private/errors';
 
@@ -118,4 +120,26 @@ export function validityOf(
       + `${props.validity === undefined ? 'the default is 365 days, so set' : 'set'} a shorter validity`, scope);
   }
   return { type: 'DAYS', value: days };
+}
+
+/**
+ * Issuing from a CA of another account (an imported CA whose ARN names an account other than the
+ * stack's) works only with the templates ACM Private CA allows across accounts. Skipped when the
+ * CA ARN, the stack's account or the template name is a token.
+ */
+export function checkCrossAccountTemplate(scope: IConstruct, ca: IIssuingCertificateAuthority, templateArn: string): void {
+  const caArn = ca.certificateAuthorityArn;
+  const account = Stack.of(scope).account;
+  if (Token.isUnresolved(caArn) || Token.isUnresolved(account)) {
+    return;
+  }
+  const caAccount = caArnAccount(caArn);
+  const template = templateNameOf(templateArn);
+  if (caAccount === undefined || caAccount === account || template === undefined) {
+    return;
+  }
+  const problem = crossAccountTemplateProblem(template, `the CA is in account ${caAccount}, this stack in ${account}`);
+  if (problem) {
+    throw new CertificateInputError('template', problem, scope);
+  }
 }

@@ -2,7 +2,7 @@
  * A PrivateCa's scheduled audit reports: EventBridge Scheduler calls
  * CreateCertificateAuthorityAuditReport into a bucket the service may write. Internal.
  */
-import { Annotations } from 'aws-cdk-lib';
+import { Annotations, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -11,6 +11,20 @@ import { Construct } from 'constructs';
 import { AuditReportFormat } from './private-ca-options';
 import { AuditReportOptions } from './private-ca-props';
 import { pcaBucketStatement, secureBucket } from './private-ca-revocation';
+import { auditScheduleProblem } from '../contract/private-ca';
+import { CertificateInputError } from '../private/errors';
+
+/** Checks the audit report options at synth (also for a CA whose reports start later). */
+export function validateAuditReports(scope: Construct, options: AuditReportOptions): void {
+  const expression = options.schedule.expressionString;
+  if (Token.isUnresolved(expression)) {
+    return;
+  }
+  const problem = auditScheduleProblem(expression);
+  if (problem) {
+    throw new CertificateInputError('auditReports.schedule', problem, scope);
+  }
+}
 
 /** Schedules the audit reports of the CA `certificateAuthorityArn`. */
 export function scheduleAuditReports(

@@ -6,6 +6,7 @@ import { Duration, Stack, Token, TokenComparison } from 'aws-cdk-lib';
 import * as acmpca from 'aws-cdk-lib/aws-acmpca';
 import { Construct } from 'constructs';
 import type { PrivateCa } from './private-ca';
+import { validateAuditReports } from './private-ca-audit-reports';
 import { KeyAlgorithm, SigningAlgorithm } from './private-ca-options';
 import { PrivateCaProps, PrivateCaSubject } from './private-ca-props';
 import { validateCrl } from './private-ca-revocation';
@@ -57,6 +58,9 @@ export function validateBasics(scope: Construct, props: PrivateCaProps, windowDa
   validateSubject(scope, props.subject);
   if (props.crl) {
     validateCrl(scope, props.crl);
+  }
+  if (props.auditReports) {
+    validateAuditReports(scope, props.auditReports);
   }
   if (props.ocsp?.customCname !== undefined && !Token.isUnresolved(props.ocsp.customCname)) {
     const problem = cnameProblem(props.ocsp.customCname);

@@ -1,6 +1,9 @@
 /**
  * Enum-like classes of the ACM Private CA settings a `PrivateCa` takes.
  */
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 
 // Key families decide which signing algorithms fit a key: RSA keys sign with SHA*WITHRSA, EC keys
 // with SHA*WITHECDSA, SM2 with SM3WITHSM2, ML-DSA with the same parameter set.
@@ -192,4 +195,82 @@ export class CrlType {
     /** The value as ACM Private CA names it. */
     public readonly value: string,
   ) {}
+}
+
+/**
+ * The CloudFront distribution a CA's CRLs are served through (see `CrlDistribution.cloudFront`).
+ */
+export interface CrlCloudFrontOptions {
+  /**
+   * An ACM certificate in us-east-1 covering `crl.customCname`, which makes that name the
+   * distribution's alternate domain name (CloudFront answers only for names it holds a
+   * certificate for). Point the name at the distribution yourself (`PrivateCa.crlDistribution`):
+   * a CNAME, or a Route 53 alias. Required with `crl.customCname`.
+   *
+   * @default - no alternate domain name: the CRL Distribution Points name the distribution's
+   * own `*.cloudfront.net` domain
+   */
+  readonly certificate?: acm.ICertificate;
+
+  /**
+   * The edge locations that serve the CRLs.
+   * @default cloudfront.PriceClass.PRICE_CLASS_ALL (nearest edge everywhere)
+   */
+  readonly priceClass?: cloudfront.PriceClass;
+
+  /**
+   * A bucket for CloudFront standard access logs (it must have ACLs enabled, e.g. object
+   * ownership `BUCKET_OWNER_PREFERRED`).
+   * @default - no access logs
+   */
+  readonly logBucket?: s3.IBucket;
+
+  /**
+   * The ARN of an AWS WAF web ACL (scope CLOUDFRONT, in us-east-1) to attach.
+   * @default - no web ACL
+   */
+  readonly webAclId?: string;
+
+  /**
+   * Countries allowed or denied. Revocation checks from a blocked country then fail, which
+   * hard-failing clients treat as revoked.
+   * @default - no restriction
+   */
+  readonly geoRestriction?: cloudfront.GeoRestriction;
+}
+
+/**
+ * How relying parties reach a CA's CRLs, i.e. what host the CRL Distribution Points extension of
+ * every issued certificate names (`http://<host>/<path>/<CA id>.crl`).
+ *
+ * The CRL bucket this library creates blocks all public access, so its own S3 URL answers 403.
+ * The default puts a CloudFront distribution with origin access control (OAC) in front of it.
+ */
+export class CrlDistribution {
+  /**
+   * No distribution is created. The CRL Distribution Points name `crl.customCname` (a host you
+   * serve the bucket's CRLs under yourself), or without one the bucket's S3 URL, which answers
+   * only when your own `crl.bucket` lets the public read the CRLs (`objectAcl: PUBLIC_READ` on a
+   * bucket that allows public ACLs).
+   */
+  public static readonly NONE = new CrlDistribution(false);
+
+  /**
+   * A CloudFront distribution with origin access control in front of the private CRL bucket (the
+   * default). It serves HTTP as well as HTTPS: CRL Distribution Points are `http://` URLs
+   * (RFC 5280), and the CRL is signed by the CA, so TLS adds nothing to its integrity.
+   */
+  public static cloudFront(options: CrlCloudFrontOptions = {}): CrlDistribution {
+    return new CrlDistribution(true, options);
+  }
+
+  /** @internal */
+  public readonly _cloudFront: boolean;
+  /** @internal */
+  public readonly _options: CrlCloudFrontOptions;
+
+  private constructor(cloudFront: boolean, options: CrlCloudFrontOptions = {}) {
+    this._cloudFront = cloudFront;
+    this._options = options;
+  }
 }

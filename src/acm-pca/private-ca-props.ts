@@ -7,6 +7,7 @@ import type { PrivateCa } from './private-ca';
 import {
   AuditReportFormat,
   CaUsageMode,
+  CrlDistribution,
   CrlObjectAcl,
   CrlType,
   KeyAlgorithm,
@@ -105,11 +106,25 @@ export interface CrlOptions {
    */
   readonly expirationInDays?: number;
   /**
-   * A host name (no `http://`) put in the CRL Distribution Points instead of the bucket's, e.g.
-   * a CloudFront distribution in front of a private bucket.
-   * @default - the bucket's S3 host name
+   * Your own host name (no `http://`) for the CRL Distribution Points. Alone it only goes into
+   * the certificates: serve the bucket's CRLs under it yourself (no distribution is created). With
+   * `distribution: CrlDistribution.cloudFront({ certificate })` it becomes the created
+   * distribution's alternate domain name. Cannot be combined with `includeDistributionPoint: false`.
+   *
+   * @default - the created CloudFront distribution's domain name (`CrlDistribution.NONE`: the
+   * bucket's S3 host name)
    */
   readonly customCname?: string;
+
+  /**
+   * How relying parties reach the CRLs: a CloudFront distribution with origin access control in
+   * front of the private bucket, or nothing (your own name in `customCname`, or a public bucket of
+   * yours). CloudFront bills per request and per GB out, with no monthly minimum.
+   *
+   * @default - `CrlDistribution.cloudFront()`; `CrlDistribution.NONE` when `customCname` is given
+   * (you serve that name) or `includeDistributionPoint` is false (no certificate names a CRL URL)
+   */
+  readonly distribution?: CrlDistribution;
   /**
    * The path of the CRLs in the bucket and in their URL, e.g. `crl/issuing`.
    * @default - the service's path (`crl/<CA id>.crl`)
@@ -117,12 +132,16 @@ export interface CrlOptions {
   readonly customPath?: string;
   /**
    * The bucket the CRLs go to. It gets the bucket policy ACM Private CA needs (an imported
-   * bucket cannot: add the statement yourself, see the README).
-   * @default - a new encrypted bucket, SSL only, blocking public access, retained on delete
+   * bucket cannot: add the statement yourself, see the README). Behind the CloudFront
+   * distribution every object of it is readable: keep it for CRLs, and let the distribution read
+   * over HTTP (CloudFront reaches S3 with the viewer's protocol, and CRL clients use HTTP).
+   * @default - a new encrypted bucket blocking public access, retained on delete, SSL only
+   * except for the CloudFront distribution's reads
    */
   readonly bucket?: s3.IBucket;
   /**
-   * Who may read the CRL objects. `PUBLIC_READ` needs a bucket that allows public ACLs.
+   * Who may read the CRL objects. `PUBLIC_READ` needs a bucket that allows public ACLs (with
+   * `distribution: CrlDistribution.NONE`, for the bucket's own S3 URL).
    * @default CrlObjectAcl.BUCKET_OWNER_FULL_CONTROL
    */
   readonly objectAcl?: CrlObjectAcl;
@@ -132,7 +151,9 @@ export interface CrlOptions {
    */
   readonly crlType?: CrlType;
   /**
-   * Whether issued certificates carry the CRL Distribution Points extension.
+   * Whether issued certificates carry the CRL Distribution Points extension. False
+   * (`OmitExtension`) is for CRLs distributed another way, and cannot be combined with
+   * `customCname`.
    * @default true
    */
   readonly includeDistributionPoint?: boolean;
@@ -160,7 +181,10 @@ export interface OcspOptions {
  * the API directly, no Lambda function involved.
  */
 export interface AuditReportOptions {
-  /** When to create a report, e.g. `ScheduleExpression.rate(Duration.days(7))`. */
+  /**
+   * When to create a report, e.g. `ScheduleExpression.rate(Duration.days(7))`: at most one every
+   * 30 minutes (ACM Private CA's limit per CA, checked at synth).
+   */
   readonly schedule: scheduler.ScheduleExpression;
   /**
    * The report format.
@@ -265,7 +289,8 @@ export interface PrivateCaProps {
   readonly keyStorageSecurityStandard?: KeyStorageSecurityStandard;
 
   /**
-   * Certificate revocation lists in S3.
+   * Certificate revocation lists in S3, served through a CloudFront distribution by default. For
+   * OCSP only, leave this out and set `ocsp`.
    * @default - no CRL
    */
   readonly crl?: CrlOptions;
