@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, Names, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -117,7 +117,19 @@ export class HandlerProvider extends Construct {
       ...(props.isComplete ? {
         disableWaiterStateMachineLogging: false,
         waiterStateMachineLogOptions: {
-          destination: new logs.LogGroup(this, 'WaiterLogs', { retention: logs.RetentionDays.ONE_YEAR }),
+          destination: new logs.LogGroup(this, 'WaiterLogs', {
+            retention: logs.RetentionDays.ONE_YEAR,
+            // Under /aws/vendedlogs/, as aws-cdk-lib names state machine log groups: CloudWatch Logs
+            // then needs no resource policy entry for the delivery (resource policies are capped at
+            // 5,120 characters, and a full one makes creating the state machine fail). The stack's
+            // UUID keeps a retained group from a deleted stack from colliding with a new one.
+            logGroupName: Fn.join('', [
+              '/aws/vendedlogs/states/',
+              Names.uniqueResourceName(this, { maxLength: 200, separator: '-' }),
+              '-',
+              Fn.select(2, Fn.split('/', Aws.STACK_ID)),
+            ]),
+          }),
           level: sfn.LogLevel.ALL,
           includeExecutionData: false,
         },
