@@ -169,12 +169,33 @@ export async function create(desired: Desired): Promise<OnEventResponse> {
     return adopt(raced, desired);
   }
   try {
+    checkKmsKeyApplied(certificate, desired);
     return respond(certificate, desired);
   } catch (e) {
-    // No expiry date for the notices (a wallet DMS reports none for): leave nothing behind.
+    // The key was not applied, or no expiry date for the notices (a wallet DMS reports none
+    // for): leave nothing behind.
     await dms.call('DeleteCertificate', ({ sdk, client }) => client.send(new sdk.DeleteCertificateCommand({ CertificateArn: certificate.CertificateArn }))).catch((cleanup) =>
       log('warn', 'could not delete the certificate just imported', { certificateArn: certificate.CertificateArn, error: errorName(cleanup) }));
     throw e;
+  }
+}
+
+/**
+ * Fails when DMS did not encrypt with the requested key: an SDK in the Lambda runtime that predates
+ * ImportCertificate's KmsKeyId drops the field without a word, and DMS then uses its default key.
+ * Compared by key ID (the key's ARN, or its ID); an alias cannot be compared and is trusted.
+ */
+function checkKmsKeyApplied(certificate: Certificate, desired: Desired): void {
+  if (desired.kmsKeyId === undefined || /(^|:)alias\//.test(desired.kmsKeyId)) {
+    return;
+  }
+  const keyId = (id: string | undefined) => (id === undefined ? undefined : id.replace(/^arn:[^:]+:kms:[^:]*:[^:]*:key\//, ''));
+  const applied = certificate.KmsKeyId;
+  if (keyId(applied) !== keyId(desired.kmsKeyId)) {
+    throw new InputError('kmsKey',
+      `DMS encrypted the certificate with ${applied ?? 'its default key'}, not the requested key ${desired.kmsKeyId} `
+      + '(the AWS SDK in the Lambda runtime may predate ImportCertificate\'s KmsKeyId); the certificate was removed. '
+      + 'Deploy on a current Lambda runtime, or omit kmsKey to use DMS\'s default key');
   }
 }
 

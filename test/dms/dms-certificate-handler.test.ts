@@ -490,6 +490,17 @@ describe('service errors become messages naming the property and the fix', () =>
     expect(step.error!.message).toMatch(/reached its quota of DMS certificates in this region; delete unused certificates .* or ask for a higher quota \(ResourceQuotaExceededFault\)$/);
   });
 
+  test('a key DMS did not apply (an SDK that drops KmsKeyId) fails the deploy and leaves nothing behind', async () => {
+    fake.dropKmsKeyId = true;
+    const step = await driver.create(pemProps(pki.root.certificatePem, { KmsKeyId: KEY_ARN }));
+    expect(step.error!.message).toMatch(new RegExp(`^kmsKey: DMS encrypted the certificate with arn:aws:kms:\\S+:key/default-dms, not the requested key ${KEY_ARN}.*the certificate was removed`));
+    expect(fake.certificates.size).toBe(0);
+    // The key given as an ID matches the ARN DMS reports.
+    fake.dropKmsKeyId = false;
+    const keyId = KEY_ARN.split('/').pop()!;
+    ok(await driver.create(pemProps(pki.root.certificatePem, { KmsKeyId: keyId })));
+  });
+
   test('KMSKeyNotAccessibleFault names kmsKey and the key policy', async () => {
     fake.inaccessibleKeys.add(KEY_ARN);
     const step = await driver.create(pemProps(pki.root.certificatePem, { KmsKeyId: KEY_ARN }));

@@ -70,6 +70,8 @@ export class FakeDms {
   public quota = 100;
   /** KMS key ids DMS cannot use. */
   public readonly inaccessibleKeys = new Set<string>();
+  /** As an SDK that predates ImportCertificate's KmsKeyId: the key never reaches DMS. */
+  public dropKmsKeyId = false;
   private readonly endpoints = new Map<string, FakeEndpoint>();
   private readonly failures: Array<{ operation: DmsOperation; error: Error }> = [];
   private mock?: LooseStub;
@@ -197,7 +199,7 @@ export class FakeDms {
       identifier: input.CertificateIdentifier,
       pem: input.CertificatePem,
       wallet: input.CertificateWallet ? new Uint8Array(input.CertificateWallet) : undefined,
-      kmsKeyId: input.KmsKeyId,
+      kmsKeyId: this.dropKmsKeyId ? undefined : input.KmsKeyId,
       created: new Date(),
       tags: new Map(),
     };
