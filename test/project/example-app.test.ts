@@ -11,14 +11,14 @@ const FRAMEWORK = /\/CdkCertificates\w+Provider\/Provider\/(framework-\w+|waiter
 const HANDLER_POLICY = (kind: string) => new RegExp(`/CdkCertificates${kind}Provider/Role/DefaultPolicy/Resource$`);
 const ACKNOWLEDGED: Array<{ rule: RegExp; path: RegExp; reason: string }> = [
   {
-    rule: /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:server-certificate\/(\*\/)?CertificatesExample-[\w-]+-\*\]$/,
+    rule: /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:server-certificate\/(\*\/)?CertificatesExample-[\w-]+_\*\]$/,
     path: HANDLER_POLICY('ServerCertificate'),
-    reason: 'IAM server certificate names are completed at deploy with a content hash; the role is scoped to the stack\'s name prefix, under any path.',
+    reason: 'IAM server certificate names are completed at deploy with a hash of the stack ID and the content; the role is scoped to the stack\'s delimited name prefix (<stack>_*), under any path, and its writes to certificates that carry the stack\'s ownership tag.',
   },
   {
     rule: /^AwsSolutions-IAM5\[Resource::(arn:<AWS::Partition>:dms:<AWS::Region>:<AWS::AccountId>:cert:\*|\*)\]$/,
     path: HANDLER_POLICY('DmsCertificate'),
-    reason: 'DMS names certificate ARNs itself (cert:* in this account and region is the narrowest scope); DescribeCertificates and DescribeEndpoints support no resource-level permissions.',
+    reason: 'DMS names certificate ARNs itself, so cert:* is scoped by the stack\'s ownership tag instead (aws:RequestTag on import, aws:ResourceTag on delete and tag changes); DescribeCertificates and DescribeEndpoints support no resource-level permissions.',
   },
   {
     rule: /^AwsSolutions-IAM5\[Action::kms:ReEncrypt\*\]$/,
@@ -28,12 +28,12 @@ const ACKNOWLEDGED: Array<{ rule: RegExp; path: RegExp; reason: string }> = [
   {
     rule: /^AwsSolutions-IAM5\[Resource::(\*|arn:<AWS::Partition>:lightsail:(us-east-1|<AWS::Region>):<AWS::AccountId>:(Certificate|Distribution)\/\*)\]$/,
     path: HANDLER_POLICY('LightsailCertificate'),
-    reason: 'Lightsail CreateCertificate and Get* support no resource-level permissions; certificate and distribution ARNs end in IDs unknown before deploy.',
+    reason: 'Lightsail CreateCertificate and Get* support no resource-level permissions; certificate and distribution ARNs end in IDs unknown before deploy, so writes are scoped by the stack\'s ownership tag (aws:RequestTag, aws:ResourceTag).',
   },
   {
     rule: /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:acm-pca:<AWS::Region>:<AWS::AccountId>:certificate-authority\/\*\]$/,
-    path: HANDLER_POLICY('PrivateCa'),
-    reason: 'A replaced CA is disabled and deleted after the role\'s policy has moved to the new CA, so the role covers the stack\'s account and Region rather than one ARN.',
+    path: /\/CdkCertificates(PrivateCa|PrivateCaIssuedCertificate)Provider\/Role\/DefaultPolicy\/Resource$/,
+    reason: 'A replaced CA is deleted, and its certificates revoked, after the role\'s policy has moved to the new CA, so the role covers every CA whose ownership tag names this stack (aws:ResourceTag) rather than one ARN.',
   },
   {
     rule: /^AwsSolutions-S1$/,
