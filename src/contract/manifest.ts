@@ -116,11 +116,30 @@ export interface LocatedEntry {
   readonly stackDisplayName: string;
 }
 
+/**
+ * A stack of a cloud assembly: where its template is, and the construct path of each of its
+ * resources (from the `aws:cdk:logicalId` metadata the CDK writes for every CloudFormation element).
+ */
+export interface AssemblyStack {
+  /** The assembly directory holding the stack. */
+  readonly assemblyDirectory: string;
+  /** The stack artifact ID. */
+  readonly artifactId: string;
+  /** The stack's display name (its construct path). */
+  readonly displayName: string;
+  /** The template file, relative to the assembly directory; absent when the artifact names none. */
+  readonly templateFile?: string;
+  /** Construct path (without the leading `/`) of each logical ID of the template. */
+  readonly constructPaths: Readonly<Record<string, string>>;
+}
+
 /** Everything read from one cloud assembly directory and its nested assemblies. */
 export interface AssemblyRecords {
   /** Every assembly directory read, the given one first. */
   readonly assemblies: string[];
   readonly entries: LocatedEntry[];
+  /** Every stack artifact, in manifest order. */
+  readonly stacks: AssemblyStack[];
 }
 
 /** The directory is not a readable cloud assembly, or a record is malformed. */
@@ -133,6 +152,7 @@ export class ManifestReadError extends Error {
 
 const STACK_ARTIFACT_TYPE = 'aws:cloudformation:stack';
 const NESTED_ASSEMBLY_TYPE = 'cdk:cloud-assembly';
+const LOGICAL_ID_METADATA_TYPE = 'aws:cdk:logicalId';
 
 interface MetadataEntryJson {
   readonly type?: unknown;
@@ -146,6 +166,7 @@ interface MetadataEntryJson {
 export function readAssemblyRecords(directory: string): AssemblyRecords {
   const assemblies: string[] = [];
   const entries: LocatedEntry[] = [];
+  const stacks: AssemblyStack[] = [];
   const visited = new Set<string>();
 
   const visit = (dir: string) => {
@@ -168,7 +189,16 @@ export function readAssemblyRecords(directory: string): AssemblyRecords {
         visit(path.join(dir, directoryName));
       } else if (artifact.type === STACK_ARTIFACT_TYPE) {
         const displayName = typeof artifact.displayName === 'string' ? artifact.displayName : artifactId;
-        for (const data of stackRecords(dir, artifactId, artifact)) {
+        const metadata = stackMetadata(dir, artifactId, artifact);
+        const templateFile = isObject(artifact.properties) ? artifact.properties.templateFile : undefined;
+        stacks.push({
+          assemblyDirectory: dir,
+          artifactId,
+          displayName,
+          ...(typeof templateFile === 'string' ? { templateFile } : {}),
+          constructPaths: logicalIdPaths(metadata),
+        });
+        for (const data of certificateData(metadata)) {
           entries.push({
             entry: parseEntry(data, `${dir} stack ${displayName}`),
             assemblyDirectory: dir,
@@ -181,11 +211,11 @@ export function readAssemblyRecords(directory: string): AssemblyRecords {
   };
 
   visit(directory);
-  return { assemblies, entries };
+  return { assemblies, entries, stacks };
 }
 
-/** The `data` of every certificate metadata entry of one stack artifact. */
-function stackRecords(dir: string, artifactId: string, artifact: Record<string, unknown>): unknown[] {
+/** The metadata of one stack artifact: construct paths (with a leading `/`) and their entry lists. */
+function stackMetadata(dir: string, artifactId: string, artifact: Record<string, unknown>): Array<[string, unknown]> {
   const metadata: Array<[string, unknown]> = [];
   if (isObject(artifact.metadata)) {
     metadata.push(...Object.entries(artifact.metadata));
@@ -199,6 +229,11 @@ function stackRecords(dir: string, artifactId: string, artifact: Record<string, 
     }
     metadata.push(...Object.entries(extra));
   }
+  return metadata;
+}
+
+/** The `data` of every certificate metadata entry of one stack's metadata. */
+function certificateData(metadata: Array<[string, unknown]>): unknown[] {
   const records: unknown[] = [];
   for (const [, list] of metadata) {
     if (!Array.isArray(list)) continue;
@@ -209,6 +244,20 @@ function stackRecords(dir: string, artifactId: string, artifact: Record<string, 
     }
   }
   return records;
+}
+
+/** The construct path (without the leading `/`) of each logical ID a stack's metadata names. */
+function logicalIdPaths(metadata: Array<[string, unknown]>): Record<string, string> {
+  const paths: Record<string, string> = {};
+  for (const [constructPath, list] of metadata) {
+    if (!Array.isArray(list)) continue;
+    for (const item of list as MetadataEntryJson[]) {
+      if (isObject(item) && item.type === LOGICAL_ID_METADATA_TYPE && typeof item.data === 'string') {
+        paths[item.data] = constructPath.replace(/^\//, '');
+      }
+    }
+  }
+  return paths;
 }
 
 const STRING_FIELDS = [

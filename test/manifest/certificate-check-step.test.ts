@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,7 +17,13 @@ import { makeTestPki, TestCertificate, TestPki } from '../support/fixtures/pki';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 const CONNECTION_ARN = 'arn:aws:codestar-connections:eu-west-1:123456789012:connection/0a1b2c3d-0000-4000-8000-000000000000';
-const PACKAGE_VERSION = (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+const REPO = path.join(__dirname, '..', '..');
+const PACKAGE_VERSION = (JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+/** The CLI bundle the package ships (`npx projen bundle` writes it). */
+const CLI_BUNDLE = path.join(REPO, 'assets', 'manifest', 'cli', 'main', 'index.js');
+const CLI_DIRECTORY = /^cdk-certificates\/check-[0-9a-f]{16}$/;
+/** Anything that would fetch code or reach a registry at run time. */
+const REGISTRY_ACCESS = /\b(npx|npm|yarn|pnpm|pip|curl|wget|git)\b|registry|https?:/;
 
 let pki: TestPki;
 const tempDirs: string[] = [];
@@ -25,6 +33,53 @@ beforeAll(async () => {
 afterAll(() => {
   for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
 });
+
+function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** A preload that fails the process when it loads a module that could reach a network or run a program. */
+function networkGuard(): string {
+  const guard = path.join(tempDir('check-step-guard-'), 'no-network.js');
+  fs.writeFileSync(guard, [
+    "const Module = require('module');",
+    'const load = Module._load;',
+    'Module._load = function (request, ...rest) {',
+    "  if (/^(node:)?(net|tls|http|https|http2|dns|dgram|child_process)$/.test(request)) throw new Error('the check loaded ' + request);",
+    '  return load.call(this, request, ...rest);',
+    '};',
+  ].join('\n'));
+  return guard;
+}
+
+interface CommandsRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly directory: string;
+}
+
+/**
+ * Runs the step's commands the way CodeBuild does: with `sh`, in a copy of the synth output (the
+ * input artifact) in a folder outside the project with no node_modules, with Node.js on the PATH
+ * and nothing else installed; a preload fails the run if the check loads a network module.
+ */
+function runCommands(step: CertificateCheckStep, assemblyDirectory: string): CommandsRun {
+  const directory = tempDir('check-step-build-');
+  fs.cpSync(assemblyDirectory, directory, { recursive: true });
+  for (let dir = directory; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    expect(fs.existsSync(path.join(dir, 'node_modules'))).toBe(false);
+  }
+  const result = spawnSync('sh', ['-e', '-c', step.commands.join('\n')], {
+    cwd: directory,
+    encoding: 'utf8',
+    env: { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`, NODE_OPTIONS: `--require ${networkGuard()}` },
+    timeout: 60_000,
+  });
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr, directory };
+}
 
 interface CertificatesStageProps extends StageProps {
   readonly leaf: TestCertificate;
@@ -87,7 +142,7 @@ describe('CertificateCheckStep in a CodePipeline', () => {
     const pipelineStack = new Stack(app, 'PipelineStack', { env: ENV });
     const pipeline = newPipeline(pipelineStack);
     const prod = new CertificatesStage(app, 'Prod', { env: ENV, leaf: pki.leaf });
-    const check = new CertificateCheckStep('CheckCertificates', { stage: prod, minDays: 45, cliVersion: '1.2.3' });
+    const check = new CertificateCheckStep('CheckCertificates', { stage: prod, minDays: 45 });
     pipeline.addStage(prod, {
       pre: pipelines.Step.sequence([check, new pipelines.ManualApprovalStep('Approve')]),
     });
@@ -110,10 +165,11 @@ describe('CertificateCheckStep in a CodePipeline', () => {
     expect(prepare.RunOrder).toBeGreaterThan(approve.RunOrder);
 
     const { properties, buildSpec } = projectOf(template, checkAction);
+    expect(check.cliDirectory).toMatch(CLI_DIRECTORY);
     expect(buildSpec).toEqual({
       version: '0.2',
       phases: {
-        build: { commands: ['npx --yes --legacy-peer-deps cdk-certificates@1.2.3 check assembly-Prod --min-days 45'] },
+        build: { commands: [`node ${check.cliDirectory}/index.js check assembly-Prod --min-days 45`] },
       },
     });
     expect(properties.Environment).toMatchObject({ Image: 'aws/codebuild/standard:7.0', ComputeType: 'BUILD_GENERAL1_SMALL', PrivilegedMode: false });
@@ -129,6 +185,12 @@ describe('CertificateCheckStep in a CodePipeline', () => {
     const code = runCli(['check', stageDir, '--min-days', '45', '--format', 'json'], { stdout: (t) => { out += t; }, stderr: () => undefined }, '0');
     expect(code).toBe(0);
     expect(JSON.parse(out).certificates).toHaveLength(3);
+
+    // The commands themselves, run on the synth output as CodeBuild runs them.
+    const gate = runCommands(check, assembly.directory);
+    expect(gate.stderr).toBe('');
+    expect(gate.code).toBe(0);
+    expect(gate.stdout).toMatch(/^OK: 3 certificate\(s\) checked in assembly-Prod are valid for at least 45 more day\(s\)/);
   });
 
   test('an expiring certificate in the stage fails the command the step runs', () => {
@@ -150,16 +212,71 @@ describe('CertificateCheckStep in a CodePipeline', () => {
       { stdout: (t) => { out += t; }, stderr: () => undefined }, '0');
     expect(code).toBe(1);
     expect(out).toMatch(/^expiring .*PipelineStack\/Prod\/Certs\/Web {2,}certificateBody {2,}CN=expiring\.example\.com/m);
+
+    // The step's own commands fail the build the same way.
+    const build = runCommands(check, assembly.directory);
+    expect(build.code).toBe(1);
+    expect(build.stdout).toBe(out.replace(`${assembly.directory}${path.sep}`, ''));
   });
 
-  test('the CLI version defaults to this package\'s own version', () => {
+  test('the step runs this library\'s own CLI from the synth output: no registry, no download, the same file and version', () => {
     const step = new CertificateCheckStep('Check');
-    const expected = PACKAGE_VERSION === '0.0.0' ? 'latest' : PACKAGE_VERSION;
-    expect(step.commands).toEqual([`npx --yes --legacy-peer-deps cdk-certificates@${expected} check . --min-days 30`]);
+    expect(step.cliDirectory).toMatch(CLI_DIRECTORY);
+    expect(step.commands).toEqual([`node ${step.cliDirectory}/index.js check . --min-days 30`]);
+    expect(step.commands.join('\n')).not.toMatch(REGISTRY_ACCESS);
     expect(step.assemblyDirectory).toBe('.');
+
+    // Named after the SHA-256 of the bundle this package ships.
+    const bundle = fs.readFileSync(CLI_BUNDLE);
+    expect(step.cliDirectory).toBe(`cdk-certificates/check-${crypto.createHash('sha256').update(bundle).digest('hex').slice(0, 16)}`);
+
+    // Synth puts that very file into the cloud assembly, with this library's version beside it.
+    const app = newApp();
+    const pipeline = newPipeline(new Stack(app, 'PipelineStack', { env: ENV }));
+    const prod = new CertificatesStage(app, 'Prod', { env: ENV, leaf: pki.leaf });
+    pipeline.addStage(prod, { pre: [step] });
+    const assembly = app.synth();
+    const copied = path.join(assembly.directory, step.cliDirectory!);
+    expect(fs.readFileSync(path.join(copied, 'index.js')).equals(bundle)).toBe(true);
+    expect(JSON.parse(fs.readFileSync(path.join(copied, 'package.json'), 'utf8'))).toMatchObject({ name: 'cdk-certificates', version: PACKAGE_VERSION, type: 'commonjs' });
+
+    // The version the build runs is this library's, as the CLI itself reports it.
+    const version = runCommands(new CertificateCheckStep('Version', { installCommands: [`node ${step.cliDirectory}/index.js --version`] }), assembly.directory);
+    expect(version.stdout.split('\n')[0]).toBe(PACKAGE_VERSION);
+    // The whole assembly, both stages' certificates included, checked without a registry.
+    const build = runCommands(step, assembly.directory);
+    expect(build.stderr).toBe('');
+    expect(build.code).toBe(0);
+    expect(build.stdout).toMatch(/^OK: 3 certificate\(s\) checked in \., assembly-Prod/);
   });
 
-  test('a wave gate without a stage checks the whole assembly; install commands run first', () => {
+  test('requireAll fails the build on a certificate the check cannot see', () => {
+    const app = newApp();
+    const pipelineStack = new Stack(app, 'PipelineStack', { env: ENV });
+    const pipeline = newPipeline(pipelineStack);
+    const prod = new CertificatesStage(app, 'Prod', { env: ENV, leaf: pki.leaf });
+    const fromSecret = new Stack(prod, 'FromSecret');
+    const tls = secretsmanager.Secret.fromSecretNameV2(fromSecret, 'Tls', 'tls/api');
+    new ServerCertificate(fromSecret, 'Api', {
+      certificateBody: CertificatePem.fromSecret(tls, 'certificate'),
+      privateKey: PrivateKey.fromSecret(tls, 'key'),
+    });
+    const strict = new CertificateCheckStep('Strict', { stage: prod, requireAll: true });
+    const lenient = new CertificateCheckStep('Lenient', { stage: prod });
+    pipeline.addStage(prod, { pre: [strict, lenient] });
+    expect(strict.commands).toEqual([`node ${strict.cliDirectory}/index.js check assembly-Prod --min-days 30 --require-all`]);
+    const assembly = app.synth();
+
+    const failing = runCommands(strict, assembly.directory);
+    expect(failing.code).toBe(1);
+    expect(failing.stdout).toMatch(/^FAILED \(--require-all\): 3 certificate\(s\) checked in assembly-Prod; 1 not checkable at synth/);
+    expect(failing.stdout).toMatch(/^Prod\/FromSecret\/Api +certificateBody +secret +the secret tls\/api \(field certificate\)$/m);
+    const passing = runCommands(lenient, assembly.directory);
+    expect(passing.code).toBe(0);
+    expect(passing.stdout).toMatch(/^OK: 3 certificate\(s\) checked in assembly-Prod .*; 1 not checkable at synth:$/m);
+  });
+
+  test('a wave gate without a stage checks the whole assembly; install commands run first; the deprecated cliVersion still downloads that version', () => {
     const app = newApp();
     const pipelineStack = new Stack(app, 'PipelineStack', { env: ENV });
     const pipeline = newPipeline(pipelineStack);
@@ -190,7 +307,7 @@ describe('CertificateCheckStep in a CodePipeline', () => {
     const app = newApp();
     const outer = new Stage(app, 'Outer', { env: ENV });
     const inner = new CertificatesStage(outer, 'Inner', { env: ENV, leaf: pki.leaf });
-    const step = new CertificateCheckStep('Check', { stage: inner, cliVersion: '1.0.0' });
+    const step = new CertificateCheckStep('Check', { stage: inner });
     expect(step.assemblyDirectory).toBe('assembly-Outer/assembly-Outer-Inner');
     const assembly = app.synth();
     expect(fs.existsSync(path.join(assembly.directory, step.assemblyDirectory, 'manifest.json'))).toBe(true);
@@ -205,7 +322,7 @@ describe('CertificateCheckStep in a CodePipeline', () => {
     });
     const pipeline = new pipelines.CodePipeline(pipelineStack, 'Pipeline', { synth });
     const prod = new CertificatesStage(app, 'Prod', { env: ENV, leaf: pki.leaf });
-    const check = new CertificateCheckStep('CheckCertificates', { stage: prod, input: synth, cliVersion: '1.0.0' });
+    const check = new CertificateCheckStep('CheckCertificates', { stage: prod, input: synth });
     expect(check.dependencies).toEqual([synth]);
     pipeline.addStage(prod, { post: [check] });
     const template = Template.fromStack(pipelineStack);
@@ -233,10 +350,9 @@ describe('CertificateCheckStep in a CodePipeline', () => {
     const prod = new CertificatesStage(app, 'Prod', { env: ENV, leaf: pki.leaf });
     pipeline.addStage(prod, {
       pre: [
-        new CertificateCheckStep('Defaults', { stage: prod, cliVersion: '1.0.0' }),
+        new CertificateCheckStep('Defaults', { stage: prod }),
         new CertificateCheckStep('Own', {
           stage: prod,
-          cliVersion: '1.0.0',
           buildEnvironment: { computeType: codebuild.ComputeType.LARGE, environmentVariables: { OWN: { value: 'b' } } },
           timeout: Duration.minutes(5),
         }),

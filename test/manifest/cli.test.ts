@@ -1,14 +1,22 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { builtinModules } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack, Stage } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { CertificatePem, PrivateKey, ServerCertificate } from '../../src';
+import { CertificatePem, DmsCertificate, PrivateCa, PrivateKey, ServerCertificate } from '../../src';
+import { ALIBABA_KMS_CERTIFICATE_RESOURCE_TYPE } from '../../src/contract/alibaba-kms-certificate';
+import { DMS_CERTIFICATE_RESOURCE_TYPE } from '../../src/contract/dms-certificate';
+import { ISSUED_CERTIFICATE_RESOURCE_TYPE } from '../../src/contract/issued-certificate';
+import { LIGHTSAIL_CERTIFICATE_RESOURCE_TYPE } from '../../src/contract/lightsail-certificate';
 import { certificateRecords as recordsFor } from '../../src/contract/manifest';
+import { SERVER_CERTIFICATE_RESOURCE_TYPE } from '../../src/contract/server-certificate';
 import { summarizeCertificates } from '../../src/contract/x509';
 import { CheckReport, runCli, USAGE } from '../../src/manifest/cli/check';
+import { RESOURCE_TYPES } from '../../src/manifest/cli/coverage';
 import { makeIntermediateCa, makeLeaf, makeRootCa, makeTestPki, TestCertificate, TestPki } from '../support/fixtures/pki';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -22,7 +30,7 @@ let longLived: { root: TestCertificate; intermediate: TestCertificate; expiredLe
 /** A leaf of the long-lived hierarchy, valid now. */
 let otherLeaf: TestCertificate;
 const tempDirs: string[] = [];
-const fixtures: Record<'healthy' | 'expiring' | 'expired' | 'stages' | 'empty', string> = {} as any;
+const fixtures: Record<'healthy' | 'expiring' | 'expired' | 'stages' | 'empty' | 'deployTime', string> = {} as any;
 
 function tempDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-certificates-cli-'));
@@ -79,6 +87,21 @@ beforeAll(async () => {
     serverCertificate(new Stack(new Stage(app, 'Prod', { env: ENV }), 'Certs'), 'Web', pki.expiringLeaf, pki.chainPem);
   });
   fixtures.empty = synth((app) => new Stack(app, 'Nothing', { env: ENV }).node.addMetadata('other', 'x'));
+  // One certificate known at synth (3 records), and seven whose PEM comes at deploy.
+  fixtures.deployTime = synth((app) => {
+    const stack = new Stack(app, 'Certs', { env: ENV });
+    serverCertificate(stack, 'Literal', pki.leaf, pki.chainPem);
+    const tls = secretsmanager.Secret.fromSecretNameV2(stack, 'Tls', 'tls/web');
+    new ServerCertificate(stack, 'Web', {
+      certificateBody: CertificatePem.fromSecret(tls, 'certificate'),
+      certificateChain: CertificatePem.fromSsmParameter(ssm.StringParameter.fromStringParameterName(stack, 'Chain', '/tls/chain')),
+      privateKey: PrivateKey.fromSecret(tls, 'key'),
+    });
+    const ca = new PrivateCa(stack, 'Root', { subject: { commonName: 'Example Root CA' } });
+    const api = ca.issueCertificate('Api', { commonName: 'api.example.com' });
+    new ServerCertificate(stack, 'ApiIam', { certificateBody: api.certificatePem, certificateChain: api.certificateChainPem, privateKey: api.privateKey });
+    new DmsCertificate(stack, 'Trust', { certificatePem: ca.certificatePem });
+  });
 });
 
 afterAll(() => {
@@ -134,8 +157,10 @@ describe('exit codes and the table', () => {
     const result = run(['check', fixtures.healthy]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe('');
-    expect(result.stdout).toMatch(new RegExp(`^OK: 3 certificate\\(s\\) in ${fixtures.healthy} are valid for at least 30 more day\\(s\\)`));
+    expect(result.stdout).toMatch(new RegExp(`^OK: 3 certificate\\(s\\) checked in ${fixtures.healthy} are valid for at least 30 more day\\(s\\)`));
     expect(result.stdout).toContain('the first to expire is CN=www.example.com (Certs/Web certificateBody)');
+    // Nothing unchecked: nothing more to say.
+    expect(result.stdout.trimEnd().split('\n')).toHaveLength(1);
   });
 
   test('expiring within the minimum: exit 1 and a table row with the days left', () => {
@@ -143,7 +168,7 @@ describe('exit codes and the table', () => {
     const result = run(['check', fixtures.expiring], now);
     expect(result.code).toBe(1);
     const lines = result.stdout.trimEnd().split('\n');
-    expect(lines[0]).toBe(`FAILED: 1 of 3 certificate(s) in ${fixtures.expiring} are expired, expire within 30 day(s), or fail the X.509 checks:`);
+    expect(lines[0]).toBe(`FAILED: 1 of 3 certificate(s) checked in ${fixtures.expiring} are expired, expire within 30 day(s), or fail the X.509 checks:`);
     expect(lines[2].split(/\s{2,}/)).toEqual(['STATUS', 'DAYS LEFT', 'NOT AFTER', 'CONSTRUCT', 'PROPERTY', 'SUBJECT', 'PROBLEM']);
     expect(lines[3]).toMatch(/^-+ {2}-+/);
     const days = daysLeft(pki.expiringLeaf, now);
@@ -326,6 +351,8 @@ describe('--format json', () => {
     expect(report.version).toBe(1);
     expect(report.checkedAt).toBe(now.toISOString());
     expect(report.minDays).toBe(20);
+    expect(report.requireAll).toBe(false);
+    expect(report.unchecked).toEqual([]);
     expect(report.assemblies).toEqual([fixtures.expiring]);
     expect(report.certificates.map((c) => [c.property, c.position, c.status])).toEqual([
       ['certificateBody', 1, 'expiring'],
@@ -356,6 +383,142 @@ describe('--format json', () => {
     expect(code).toBe(0);
     expect(report.certificates).toHaveLength(3);
     expect(report.offenders).toEqual([]);
+  });
+});
+
+describe('coverage: certificates known only at deploy', () => {
+  const EXPECTED_UNCHECKED = [
+    ['Certs/Web', 'certificateBody', 'secret', 'the secret tls/web (field certificate)'],
+    ['Certs/Web', 'certificateChain', 'ssm-parameter', 'the SSM parameter /tls/chain'],
+    ['Certs/Root', 'certificatePem', 'ca-certificate', 'the CA certificate, issued at deploy by ACM Private CA'],
+    ['Certs/Root/Api', 'certificatePem', 'issued-certificate', 'issued at deploy by the CA Certs/Root'],
+    ['Certs/ApiIam', 'certificateBody', 'issued-certificate', 'the issued certificate Certs/Root/Api (field certificate of its secret)'],
+    ['Certs/ApiIam', 'certificateChain', 'issued-certificate', 'the issued certificate Certs/Root/Api (field certificateChain of its secret)'],
+    ['Certs/Trust', 'certificatePem', 'ca-certificate', 'the CA certificate of Certs/Root'],
+  ];
+  const sorted = (rows: string[][]) => [...rows].sort((a, b) => (a.join('\u0000') < b.join('\u0000') ? -1 : 1));
+
+  test('JSON: the checked certificates, and every unchecked one with where it comes from', () => {
+    const { code, report } = json(['check', fixtures.deployTime]);
+    expect(code).toBe(0);
+    expect(report.certificates.map((c) => [c.constructPath, c.property, c.position])).toEqual([
+      ['Certs/Literal', 'certificateBody', 1], ['Certs/Literal', 'certificateChain', 1], ['Certs/Literal', 'certificateChain', 2],
+    ]);
+    expect(sorted(report.unchecked.map((u) => [u.constructPath, u.property, u.source, u.from]))).toEqual(sorted(EXPECTED_UNCHECKED));
+    expect(report.unchecked.every((u) => u.assembly === fixtures.deployTime && u.stack === 'Certs' && /^[A-Za-z0-9]+$/.test(u.logicalId))).toBe(true);
+  });
+
+  test('the table says how many were checked and lists the rest; the exit code stays 0', () => {
+    const result = run(['check', fixtures.deployTime]);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^OK: 3 certificate\\(s\\) checked in ${fixtures.deployTime} are valid for at least 30 more day\\(s\\); `
+      + 'the first to expire is .*; 7 not checkable at synth:$'));
+    expect(lines[2].split(/\s{2,}/)).toEqual(['CONSTRUCT', 'PROPERTY', 'SOURCE', 'FROM']);
+    expect(sorted(lines.slice(4, 11).map((l) => l.split(/\s{2,}/)))).toEqual(sorted(EXPECTED_UNCHECKED));
+    expect(lines[12]).toMatch(/--require-all fails on them/);
+  });
+
+  test('--require-all fails (exit 1) and lists every certificate it could not check', () => {
+    const result = run(['check', fixtures.deployTime, '--require-all']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(new RegExp(`^FAILED \\(--require-all\\): 3 certificate\\(s\\) checked in ${fixtures.deployTime}; 7 not checkable at synth, which --require-all refuses:$`, 'm'));
+    for (const [construct, property, source] of EXPECTED_UNCHECKED) {
+      expect(result.stdout).toMatch(new RegExp(`^${construct} +${property} +${source} `, 'm'));
+    }
+    expect(result.stdout).toContain('Give them as PEM strings or files to check them at synth, or drop --require-all.');
+    expect(json(['check', fixtures.deployTime, '--require-all']).report.requireAll).toBe(true);
+  });
+
+  test('--require-all passes when every certificate was checked', () => {
+    expect(run(['check', fixtures.healthy, '--require-all']).code).toBe(0);
+  });
+
+  test('offenders and unchecked certificates together: the table, then the list', () => {
+    const result = run(['check', fixtures.deployTime, '--min-days', '4000']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^FAILED: 3 of 3 certificate\(s\) checked in .* or fail the X\.509 checks; 7 not checkable at synth:$/m);
+    expect(result.stdout).toMatch(/^Not checkable at synth \(7\):$/m);
+  });
+
+  test('only unchecked certificates: says that none was checked', () => {
+    const dir = synth((app) => {
+      const stack = new Stack(app, 'Certs', { env: ENV });
+      const tls = secretsmanager.Secret.fromSecretNameV2(stack, 'Tls', 'tls/only');
+      new ServerCertificate(stack, 'Only', { certificateBody: CertificatePem.fromSecret(tls), privateKey: PrivateKey.fromSecret(tls) });
+    });
+    const result = run(['check', dir]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^No certificate checked in ${dir}; 1 not checkable at synth:$`, 'm'));
+    expect(result.stdout).toMatch(/^Certs\/Only +certificateBody +secret +the secret tls\/only$/m);
+  });
+
+  test('the resource types the CLI reads are the contract\'s', () => {
+    expect(RESOURCE_TYPES).toMatchObject({
+      serverCertificate: SERVER_CERTIFICATE_RESOURCE_TYPE,
+      dmsCertificate: DMS_CERTIFICATE_RESOURCE_TYPE,
+      alibabaKmsCertificate: ALIBABA_KMS_CERTIFICATE_RESOURCE_TYPE,
+      issuedCertificate: ISSUED_CERTIFICATE_RESOURCE_TYPE,
+      lightsailCertificate: LIGHTSAIL_CERTIFICATE_RESOURCE_TYPE,
+    });
+  });
+});
+
+describe('the shipped bundle (assets/manifest/cli/main/index.js)', () => {
+  const BUNDLE = path.join(REPO, 'assets', 'manifest', 'cli', 'main', 'index.js');
+  let copy: string;
+  beforeAll(() => {
+    // A folder outside the project with no node_modules anywhere above it, as in a bare CodeBuild image.
+    const dir = tempDir();
+    for (let d = dir; d !== path.dirname(d); d = path.dirname(d)) {
+      expect(fs.existsSync(path.join(d, 'node_modules'))).toBe(false);
+    }
+    copy = path.join(dir, 'index.js');
+    fs.copyFileSync(BUNDLE, copy);
+  });
+
+  function bundled(args: string[]): Run {
+    const result = spawnSync(process.execPath, [copy, ...args], {
+      cwd: path.dirname(copy),
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+      timeout: 60_000,
+    });
+    return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  test('is one file that requires only Node.js built-ins', () => {
+    const code = fs.readFileSync(BUNDLE, 'utf8');
+    const required = [...code.matchAll(/\brequire\(["']([^"']+)["']\)/g)].map((m) => m[1]);
+    expect(required.length).toBeGreaterThan(0);
+    expect(required.filter((r) => !builtinModules.includes(r.replace(/^node:/, '')))).toEqual([]);
+  });
+
+  test.each<[string, () => string[]]>([
+    ['healthy', () => ['check', fixtures.healthy]],
+    ['expiring', () => ['check', fixtures.expiring]],
+    ['expired', () => ['check', fixtures.expired]],
+    ['nested stages', () => ['check', fixtures.stages]],
+    ['a stage directory', () => ['check', path.join(fixtures.stages, 'assembly-Prod'), '--min-days', '5']],
+    ['deploy-time certificates', () => ['check', fixtures.deployTime]],
+    ['deploy-time certificates, --require-all', () => ['check', fixtures.deployTime, '--require-all']],
+    ['no records', () => ['check', fixtures.empty]],
+    ['a usage error', () => ['check', fixtures.healthy, '--format', 'xml']],
+  ])('%s: the same output and exit code as the TypeScript CLI', (_name, args) => {
+    for (const format of [[], ['--format', 'json']]) {
+      const viaBundle = bundled([...args(), ...format]);
+      const viaSource = run([...args(), ...format]);
+      expect(viaBundle.code).toBe(viaSource.code);
+      const withoutClock = (text: string) => text.replace(/"checkedAt": "[^"]+"/, '"checkedAt": "-"');
+      expect(withoutClock(viaBundle.stdout)).toBe(withoutClock(viaSource.stdout));
+      expect(viaBundle.stderr).toBe(viaSource.stderr);
+    }
+  });
+
+  test('--version: the package version where the package ships it, "unknown" alone', () => {
+    const shipped = spawnSync(process.execPath, [BUNDLE, '--version'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    expect(shipped.stdout).toBe(`${PACKAGE_VERSION}\n`);
+    expect(bundled(['--version']).stdout).toBe('unknown\n');
   });
 });
 
@@ -435,7 +598,7 @@ describe('the cdk-certificates executable', () => {
     const expired = exec(['check', fixtures.expired]);
     expect(expired.stderr).toBe('');
     expect(expired.code).toBe(1);
-    expect(expired.stdout).toMatch(/^FAILED: 1 of 3 certificate\(s\)/);
+    expect(expired.stdout).toMatch(/^FAILED: 1 of 3 certificate\(s\) checked/);
     expect(expired.stdout).toMatch(/^expired .*CN=old\.example\.com/m);
 
     const healthy = exec(['check', fixtures.healthy, '--format', 'json']);

@@ -52,6 +52,9 @@ function handlerSources(): string[] {
 
 const bundlePath = (kind: string) => `assets/lambda/${kind}/index/index.js`;
 
+/** Bundles that are not handlers: the `cdk-certificates check` CLI, which CertificateCheckStep copies into the cloud assembly. */
+const OTHER_BUNDLES = ['assets/manifest/cli/main/index.js'];
+
 /** What a jsii package ships: its compiled code, the handler bundles, and these top-level files. */
 const SHIPPED_FOLDERS = ['lib', 'assets'];
 const SHIPPED_FILES = ['package.json', 'README.md', 'LICENSE', 'API.md', '.jsii', '.jsii.tabl.json'];
@@ -97,8 +100,14 @@ describe('npm pack of this project', () => {
 
   test('ships no bundle for a handler that does not exist', () => {
     const kinds = new Set([...referencedHandlers().keys(), ...handlerSources()]);
-    const strays = files.filter(f => f.startsWith('assets/') && !kinds.has(f.split('/')[2] ?? ''));
+    const strays = files.filter(f => f.startsWith('assets/') && !kinds.has(f.split('/')[2] ?? '') && !OTHER_BUNDLES.includes(f));
     expect(strays).toEqual([]);
+  });
+
+  test('ships the check CLI bundle that CertificateCheckStep runs', () => {
+    const missing = OTHER_BUNDLES.filter(f => !files.includes(f))
+      .map(f => `${f} is not in the package: run "npx projen bundle" before packing`);
+    expect(missing).toEqual([]);
   });
 
   test('ships only lib/, assets/ and the package files (nothing the build or CI leaves in the project)', () => {

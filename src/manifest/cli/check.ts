@@ -1,12 +1,14 @@
 /**
  * `cdk-certificates check`: reads the certificate manifest of a synthesized cloud assembly and
  * reports every certificate that is expired, not yet valid, expires within the minimum number of
- * days, or fails the library's X.509 checks (re-run from the recorded PEM).
+ * days, or fails the library's X.509 checks (re-run from the recorded PEM). It also lists every
+ * certificate it cannot check, because its PEM is known only at deploy (see ./coverage.ts), and
+ * with `--require-all` fails when there is one.
  *
  * Node built-ins only, no network: it runs wherever the cloud assembly is (a laptop, CodeBuild).
  */
 import * as path from 'node:path';
-import { LocatedEntry, ManifestReadError, readAssemblyRecords } from '../../contract/manifest';
+import { AssemblyStack, LocatedEntry, ManifestReadError, readAssemblyRecords } from '../../contract/manifest';
 import {
   CertificateCheckError,
   CertificateSummary,
@@ -17,6 +19,9 @@ import {
   summarizeCertificate,
 } from '../../contract/x509';
 import type { CertificateManifestEntry } from '../certificate-manifest';
+import { UncheckedCertificate, uncheckedCertificates } from './coverage';
+
+export type { SourceKind, UncheckedCertificate } from './coverage';
 
 /** Exit codes. */
 export const EXIT_HEALTHY = 0;
@@ -64,26 +69,44 @@ export interface CheckReport {
   readonly version: number;
   readonly checkedAt: string;
   readonly minDays: number;
+  /** Whether unchecked certificates fail the check (`--require-all`). */
+  readonly requireAll: boolean;
   readonly assemblies: string[];
+  /** Every certificate checked: those recorded in the certificate manifest. */
   readonly certificates: CertificateResult[];
   readonly offenders: CertificateResult[];
+  /** Every certificate of the app that could not be checked (its PEM is known only at deploy). */
+  readonly unchecked: UncheckedCertificate[];
 }
 
 export interface CheckOptions {
   readonly directories: string[];
   readonly minDays: number;
   readonly now: Date;
+  /** @default false */
+  readonly requireAll?: boolean;
+}
+
+/** Whether the report fails the check: an offender, or with `requireAll` an unchecked certificate. */
+export function failed(report: CheckReport): boolean {
+  return report.offenders.length > 0 || (report.requireAll && report.unchecked.length > 0);
 }
 
 /** Reads the assemblies and checks every recorded certificate. Throws ManifestReadError on bad input. */
 export function checkAssemblies(options: CheckOptions): CheckReport {
   const assemblies: string[] = [];
   const located: LocatedEntry[] = [];
+  const stacks: AssemblyStack[] = [];
   for (const directory of options.directories) {
     const records = readAssemblyRecords(directory);
     for (const assembly of records.assemblies) {
       if (!assemblies.includes(assembly)) {
         assemblies.push(assembly);
+      }
+    }
+    for (const stack of records.stacks) {
+      if (!stacks.some((s) => path.resolve(s.assemblyDirectory) === path.resolve(stack.assemblyDirectory) && s.artifactId === stack.artifactId)) {
+        stacks.push(stack);
       }
     }
     for (const entry of records.entries) {
@@ -139,9 +162,11 @@ export function checkAssemblies(options: CheckOptions): CheckReport {
     version: REPORT_VERSION,
     checkedAt: options.now.toISOString(),
     minDays: options.minDays,
+    requireAll: options.requireAll ?? false,
     assemblies,
     certificates,
     offenders: certificates.filter((c) => c.status !== 'ok'),
+    unchecked: uncheckedCertificates(stacks),
   };
 }
 
@@ -278,39 +303,63 @@ function recheckGroup(
   return undefined;
 }
 
-/** Renders the report as text: a table of offenders and a summary line. */
+/**
+ * Renders the report as text: a summary line that says how many certificates were checked and how
+ * many could not be, a table of offenders, and the unchecked certificates with where each comes from.
+ */
 export function renderTable(report: CheckReport): string {
   const lines: string[] = [];
   const total = report.certificates.length;
   const where = report.assemblies.join(', ');
-  if (total === 0) {
-    return `No certificates recorded in ${where}: nothing to check (only certificates whose PEM is known at synth are recorded).\n`;
-  }
-  if (report.offenders.length === 0) {
+  const unchecked = report.unchecked.length;
+  const notCheckable = `${unchecked} not checkable at synth`;
+  if (report.offenders.length > 0) {
+    const header = ['STATUS', 'DAYS LEFT', 'NOT AFTER', 'CONSTRUCT', 'PROPERTY', 'SUBJECT', 'PROBLEM'];
+    const rows = report.offenders.flatMap((c) => c.problems.map((p) => [
+      p.code,
+      String(c.daysLeft),
+      c.notAfter,
+      c.constructPath,
+      c.count > 1 ? `${c.property}[${c.position}/${c.count}]` : c.property,
+      c.subject,
+      p.message,
+    ]));
+    lines.push(`FAILED: ${report.offenders.length} of ${total} certificate(s) checked in ${where} are expired, expire within ${report.minDays} day(s), `
+      + `or fail the X.509 checks${unchecked > 0 ? `; ${notCheckable}` : ''}:`);
+    lines.push('');
+    lines.push(...table(header, rows));
+  } else if (report.requireAll && unchecked > 0) {
+    lines.push(`FAILED (--require-all): ${total} certificate(s) checked in ${where}; ${notCheckable}, which --require-all refuses:`);
+  } else if (total === 0) {
+    lines.push(unchecked === 0
+      ? `No certificates recorded in ${where}: nothing to check (only certificates whose PEM is known at synth are recorded).`
+      : `No certificate checked in ${where}; ${notCheckable}:`);
+  } else {
     const soonest = [...report.certificates].sort((a, b) => a.daysLeft - b.daysLeft)[0];
-    return `OK: ${total} certificate(s) in ${where} are valid for at least ${report.minDays} more day(s); `
-      + `the first to expire is ${soonest.subject} (${soonest.constructPath} ${soonest.property}) on ${soonest.notAfter}.\n`;
+    lines.push(`OK: ${total} certificate(s) checked in ${where} are valid for at least ${report.minDays} more day(s); `
+      + `the first to expire is ${soonest.subject} (${soonest.constructPath} ${soonest.property}) on ${soonest.notAfter}`
+      + `${unchecked > 0 ? `; ${notCheckable}:` : '.'}`);
   }
-  const header = ['STATUS', 'DAYS LEFT', 'NOT AFTER', 'CONSTRUCT', 'PROPERTY', 'SUBJECT', 'PROBLEM'];
-  const rows = report.offenders.flatMap((c) => c.problems.map((p) => [
-    p.code,
-    String(c.daysLeft),
-    c.notAfter,
-    c.constructPath,
-    c.count > 1 ? `${c.property}[${c.position}/${c.count}]` : c.property,
-    c.subject,
-    p.message,
-  ]));
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const format = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ');
-  lines.push(`FAILED: ${report.offenders.length} of ${total} certificate(s) in ${where} are expired, expire within ${report.minDays} day(s), or fail the X.509 checks:`);
-  lines.push('');
-  lines.push(format(header));
-  lines.push(format(widths.map((w) => '-'.repeat(w))));
-  for (const row of rows) {
-    lines.push(format(row));
+  if (unchecked > 0) {
+    lines.push('');
+    if (report.offenders.length > 0) {
+      lines.push(`Not checkable at synth (${unchecked}):`);
+    }
+    lines.push(...table(['CONSTRUCT', 'PROPERTY', 'SOURCE', 'FROM'],
+      report.unchecked.map((u) => [u.constructPath, u.property, u.source, u.from])));
+    lines.push('');
+    lines.push(report.requireAll
+      ? 'Their PEM is known only at deploy. Give them as PEM strings or files to check them at synth, or drop --require-all.'
+      : 'Their PEM is known only at deploy, so this check cannot see them; --require-all fails on them.');
   }
   return lines.join('\n') + '\n';
+}
+
+/** Rows under a header, columns padded to their widest cell, the last column unpadded. */
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const format = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ');
+  return [format(header), format(widths.map((w) => '-'.repeat(w))), ...rows.map(format)];
 }
 
 /** Where the CLI writes, and the clock (tests replace both). */
@@ -320,24 +369,29 @@ export interface CliIo {
   readonly now?: () => Date;
 }
 
-export const USAGE = `Usage: cdk-certificates check <cloud-assembly-dir>... [--min-days N] [--format table|json]
+export const USAGE = `Usage: cdk-certificates check <cloud-assembly-dir>... [--min-days N] [--require-all] [--format table|json]
 
 Checks the certificates recorded in a synthesized cloud assembly (e.g. cdk.out, or a stage's
 assembly-<stage> directory; nested assemblies are read too). Fails when a certificate is expired,
-not yet valid, expires within N days, or fails the cdk-certificates X.509 checks.
+not yet valid, expires within N days, or fails the cdk-certificates X.509 checks. Lists the
+certificates it cannot check (their PEM is known only at deploy: a secret, an SSM parameter, a
+certificate issued at deploy, a CA certificate) with where each comes from.
 
 Options:
   --min-days N     minimum days of validity left (default ${DEFAULT_MIN_DAYS})
+  --require-all    fail when a certificate cannot be checked
   --format FORMAT  table (default) or json
   -h, --help       show this help
   --version        show the version
 
-Exit codes: 0 all healthy, 1 offenders found, 2 usage or input error.
+Exit codes: 0 all healthy, 1 offenders found (or, with --require-all, a certificate not
+checkable), 2 usage or input error.
 `;
 
 interface ParsedArgs {
   readonly directories: string[];
   readonly minDays: number;
+  readonly requireAll: boolean;
   readonly format: 'table' | 'json';
 }
 
@@ -347,6 +401,7 @@ function parseCheckArgs(args: string[]): ParsedArgs {
   const directories: string[] = [];
   let minDays = DEFAULT_MIN_DAYS;
   let format: 'table' | 'json' = 'table';
+  let requireAll = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -362,6 +417,8 @@ function parseCheckArgs(args: string[]): ParsedArgs {
         throw new UsageError(`--min-days must be a whole number of days (0 or more), got '${text}'`);
       }
       minDays = Number(text);
+    } else if (arg === '--require-all') {
+      requireAll = true;
     } else if (name === '--format') {
       const text = value();
       if (text !== 'table' && text !== 'json') {
@@ -380,7 +437,7 @@ function parseCheckArgs(args: string[]): ParsedArgs {
   if (directories.length === 0) {
     throw new UsageError('give the cloud assembly directory to check, e.g. cdk.out');
   }
-  return { directories, minDays, format };
+  return { directories, minDays, requireAll, format };
 }
 
 /** Runs the CLI with `argv` (without node and the script) and returns the exit code. */
@@ -414,7 +471,7 @@ export function runCli(argv: string[], io: CliIo, version: string): number {
   }
   let report: CheckReport;
   try {
-    report = checkAssemblies({ directories: args.directories, minDays: args.minDays, now: io.now?.() ?? new Date() });
+    report = checkAssemblies({ directories: args.directories, minDays: args.minDays, requireAll: args.requireAll, now: io.now?.() ?? new Date() });
   } catch (e) {
     if (e instanceof ManifestReadError) {
       io.stderr(`cdk-certificates check: ${e.message}\n`);
@@ -423,5 +480,5 @@ export function runCli(argv: string[], io: CliIo, version: string): number {
     throw e;
   }
   io.stdout(args.format === 'json' ? `${JSON.stringify(report, undefined, 2)}\n` : renderTable(report));
-  return report.offenders.length > 0 ? EXIT_OFFENDERS : EXIT_HEALTHY;
+  return failed(report) ? EXIT_OFFENDERS : EXIT_HEALTHY;
 }

@@ -6,10 +6,28 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EXIT_USAGE, runCli } from './check';
 
-/** This package's version, from its package.json (lib/manifest/cli/main.js and src/manifest/cli/main.ts are both three levels down). */
+const PACKAGE_NAME = 'cdk-certificates';
+
+/**
+ * This package's version, from the first of these package.json files that is this package's:
+ * - next to this file: the bundle CertificateCheckStep copies into a cloud assembly, with a
+ *   package.json that names the library version that synthesized it;
+ * - three levels up, from lib/manifest/cli/main.js and src/manifest/cli/main.ts;
+ * - four levels up, from the shipped bundle assets/manifest/cli/main/index.js.
+ */
 export function packageVersion(): string {
-  const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version?: string };
-  return manifest.version ?? 'unknown';
+  const candidates = [[], ['..', '..', '..'], ['..', '..', '..', '..']].map((up) => path.join(__dirname, ...up, 'package.json'));
+  for (const file of candidates) {
+    try {
+      const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
+      if (manifest.name === PACKAGE_NAME && typeof manifest.version === 'string') {
+        return manifest.version;
+      }
+    } catch {
+      // not there, or not JSON: try the next
+    }
+  }
+  return 'unknown';
 }
 
 /** Runs the CLI on `process.argv` and returns the exit code; unexpected errors are input errors (2). */
