@@ -48,9 +48,6 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  if (process.env.SIM_DEBUG) {
-    process.stdout.write(`steps ${sim.world.steps.length - start}, invariant ${Math.round(sim.world.invariantMs)} ms, sum of step ms ${sim.world.steps.slice(start).reduce((a, x) => a + (x.ms ?? 0), 0)}\n`);
-  }
   // Whatever a failed test left deployed goes, so the next test starts from an empty account.
   await sim.reset();
 });

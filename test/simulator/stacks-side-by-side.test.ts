@@ -186,9 +186,6 @@ test('scenario 6: deleting a stack whose certificates are still used outside it:
   expect(sim.world.iam.certificates.size).toBe(1);
   expect(sim.world.dms.certificates.has(trust.physicalId)).toBe(true);
   expectInvariantHeld(sim.world, start);
-  if (process.env.SIM_DEBUG) {
-    process.stdout.write(`${JSON.stringify(result.failures, undefined, 1)}\nDeleteServerCertificate attempts: ${attempts}, ${elapsed} ms\n`);
-  }
 
   // Once the consumers let go, the delete completes.
   sim.world.removeOutsideConsumer('partner-alb');

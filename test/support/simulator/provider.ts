@@ -5,8 +5,9 @@
  * synthesized assembly. That asset (the shipped bundle) is loaded the way the Lambda runtime loads
  * it: copied alone into a folder outside the project and required in-process, so the AWS SDK it
  * leaves external resolves only through jest's `modulePaths` (Lambda's NODE_PATH) and
- * aws-sdk-client-mock fakes intercept it. One module instance (a warm container) per region and
- * asset, so regional client caches never mix; `AWS_REGION` is the stack's around each invocation.
+ * aws-sdk-client-mock fakes intercept it. One module instance (a warm container) per function
+ * (its ARN names stack and region) and code, so regional client caches never mix; `AWS_REGION` is
+ * the stack's around each invocation.
  *
  * Framework rules modelled: a Create without PhysicalResourceId gets the RequestId; an Update
  * without one keeps the old ID; a Delete may not change it; isComplete is polled (here without
@@ -26,6 +27,14 @@ export const MAX_RESPONSE_BYTES = 4096;
 /** A handler module: the bundle's exports. */
 export type HandlerModule = Record<string, any>;
 
+/** A user function of the Provider framework: its ARN (one warm container each) and code. */
+export interface UserFunction {
+  readonly functionArn: string;
+  /** `index.js` of the asset, as the assembly holds it. */
+  readonly file: string;
+  readonly exportName: string;
+}
+
 /** What a custom resource invocation is given. */
 export interface CustomRequest {
   readonly requestType: 'Create' | 'Update' | 'Delete';
@@ -38,8 +47,8 @@ export interface CustomRequest {
   readonly oldProperties?: Record<string, unknown>;
   readonly physicalId?: string;
   /** The user functions' code: `index.js` of the asset, and handler export names. */
-  readonly onEvent: { readonly file: string; readonly exportName: string };
-  readonly isComplete?: { readonly file: string; readonly exportName: string };
+  readonly onEvent: UserFunction;
+  readonly isComplete?: UserFunction;
 }
 
 /** A custom resource's outcome, as CloudFormation sees it. */
@@ -89,7 +98,7 @@ export function shortKnobs(module: HandlerModule): void {
 export class ProviderFramework {
   /** Every line the handlers logged (console), in order, with the region and file. */
   public readonly logs: string[] = [];
-  private readonly modules = new Map<string, HandlerModule>();
+  private readonly modules = new Map<string, { readonly file: string; readonly module: HandlerModule }>();
   private readonly runtimeRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-certificates-sim-'));
 
   constructor(private readonly options: ProviderOptions) {
@@ -97,20 +106,28 @@ export class ProviderFramework {
     process.once('exit', () => fs.rmSync(root, { recursive: true, force: true }));
   }
 
-  /** The warm module of `file` in `region` (loaded once, tuned once). */
-  public module(region: string, file: string): HandlerModule {
-    const source = fs.readFileSync(file);
-    const key = `${region}:${createHash('sha256').update(source).digest('hex').slice(0, 16)}`;
-    let mod = this.modules.get(key);
-    if (!mod) {
-      const dir = path.join(this.runtimeRoot, key.replace(':', '-'));
+  /**
+   * The warm module (container) of one Lambda function: its code loaded once, tuned once. A new
+   * function ARN or new code is a new container, so regional client caches never mix.
+   */
+  public module(fn: Pick<UserFunction, 'functionArn' | 'file'>): HandlerModule {
+    const source = fs.readFileSync(fn.file);
+    const key = `${fn.functionArn}#${createHash('sha256').update(source).digest('hex').slice(0, 16)}`;
+    let loaded = this.modules.get(key);
+    if (!loaded) {
+      const dir = path.join(this.runtimeRoot, createHash('sha256').update(key).digest('hex').slice(0, 24));
       fs.mkdirSync(dir, { recursive: true });
       fs.writeFileSync(path.join(dir, 'index.js'), source);
-      mod = jest.requireActual(path.join(dir, 'index.js')) as HandlerModule;
-      this.options.tune(mod, file);
-      this.modules.set(key, mod);
+      loaded = { file: fn.file, module: jest.requireActual(path.join(dir, 'index.js')) as HandlerModule };
+      this.options.tune(loaded.module, fn.file);
+      this.modules.set(key, loaded);
     }
-    return mod;
+    return loaded.module;
+  }
+
+  /** Every container loaded so far (oldest first), with the asset file it runs. */
+  public loadedModules(): ReadonlyArray<{ readonly file: string; readonly module: HandlerModule }> {
+    return [...this.modules.values()];
   }
 
   /** Runs one request through the framework and the user handler. */
@@ -186,8 +203,8 @@ export class ProviderFramework {
     return { ok: true, physicalId, data, noEcho: result.NoEcho, responseBytes: bytes, invoked: true };
   }
 
-  private async call(region: string, fn: { file: string; exportName: string }, event: unknown): Promise<any> {
-    const mod = this.module(region, fn.file);
+  private async call(region: string, fn: UserFunction, event: unknown): Promise<any> {
+    const mod = this.module(fn);
     const handler = mod[fn.exportName];
     if (typeof handler !== 'function') {
       throw new Error(`Runtime.HandlerNotFound: index.${fn.exportName} is undefined or not exported`);

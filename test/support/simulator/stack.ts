@@ -619,7 +619,7 @@ export class SimStack {
       if (!fs.existsSync(file)) {
         throw new Error(`the code of ${fn.logicalId} is not in the assembly (${file})`);
       }
-      return { file, exportName };
+      return { functionArn: arn, file, exportName };
     };
     const onEvent = code(env.USER_ON_EVENT_FUNCTION_ARN);
     if (!onEvent) {
