@@ -3,8 +3,8 @@
  * while a certificate is still used outside the stack.
  *
  * 5. The same app in two regions, and in two stacks whose names share a prefix (`Web` and
- *    `Web-Staging`): each stack has its own certificates, and deleting one stack leaves the other's
- *    certificates and consumers intact. (DMS joins only the same-region case: the DMS fake is one
+ *    `Web-Staging`): each stack has its own certificates, tagged with the stack ID and logical ID
+ *    that own them, and deleting one stack leaves the other's certificates and consumers intact. (DMS joins only the same-region case: the DMS fake is one
  *    region.)
  * 6. A certificate attached outside the stack (the IAM fake's "in use" marking: DeleteConflict; the
  *    DMS fake's endpoint: InvalidResourceStateFault): the delete retries for a bounded time (short
@@ -19,6 +19,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describeSteps, expectInvariantHeld, expectStatus, stackIn, synth } from './helpers';
 import { CertificatePem, DmsCertificate, PrivateKey, ServerCertificate } from '../../src';
+import { OWNER_LOGICAL_ID_TAG, OWNER_STACK_TAG } from '../../src/contract/tags';
 import { makeLeaf, makeRootCa, TestCertificate } from '../support/fixtures/pki';
 import { Simulator } from '../support/simulator';
 
@@ -97,6 +98,12 @@ function webStack(stack: Stack, keySource: string, withDms: boolean) {
   return iam;
 }
 
+/** The ownership tags of the IAM server certificate `arn`. */
+function iamOwner(arn: string): { stackId?: string; logicalId?: string } {
+  const c = [...sim.world.iam.certificates.values()].find((x) => sim.world.iam.arn(x) === arn);
+  return { stackId: c?.tags.get(OWNER_STACK_TAG), logicalId: c?.tags.get(OWNER_LOGICAL_ID_TAG) };
+}
+
 describe('scenario 5: the same app side by side', () => {
   test('in two regions of one account: two certificates; deleting one stack leaves the other region\'s certificate and listener intact', async () => {
     // The same app, synthesized for each region (as `cdk deploy` with another region does): one
@@ -112,6 +119,9 @@ describe('scenario 5: the same app side by side', () => {
     const eastCert = useast.resource(useast.logicalIdOf('Iam', 'Custom::ServerCertificate'));
     const westCert = euwest.resource(euwest.logicalIdOf('Iam', 'Custom::ServerCertificate'));
     expect(eastCert.physicalId).not.toBe(westCert.physicalId);
+    // Each is tagged with the stack (ID: region, account, name, UUID) and logical ID that own it.
+    expect(iamOwner(String(eastCert.attributes.Arn))).toEqual({ stackId: useast.stackId, logicalId: eastCert.logicalId });
+    expect(iamOwner(String(westCert.attributes.Arn))).toEqual({ stackId: euwest.stackId, logicalId: westCert.logicalId });
     const from = sim.world.steps.length;
 
     expectStatus(sim.world, await euwest.delete(), 'DELETE_COMPLETE', from);
@@ -136,6 +146,10 @@ describe('scenario 5: the same app side by side', () => {
     expect({ iam: sim.world.iam.certificates.size, dms: sim.world.dms.certificates.size, log }).toMatchObject({ iam: 2, dms: 2 });
     const stagingIam = staging.resource(staging.logicalIdOf('Iam', 'Custom::ServerCertificate'));
     const stagingDms = staging.resource(staging.logicalIdOf('DbTrust', 'Custom::DmsCertificate'));
+    expect(iamOwner(String(stagingIam.attributes.Arn))).toEqual({ stackId: staging.stackId, logicalId: stagingIam.logicalId });
+    const dmsTags = sim.world.dms.certificates.get(stagingDms.physicalId)!.tags;
+    expect({ stackId: dmsTags.get(OWNER_STACK_TAG), logicalId: dmsTags.get(OWNER_LOGICAL_ID_TAG) })
+      .toEqual({ stackId: staging.stackId, logicalId: stagingDms.logicalId });
     const from = sim.world.steps.length;
 
     expectStatus(sim.world, await web.delete(), 'DELETE_COMPLETE', from);
