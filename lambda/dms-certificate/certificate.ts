@@ -8,6 +8,7 @@ import {
   dmsCertificateIdentifierProblem,
   dmsTagProblem,
 } from '../../src/contract/dms-certificate';
+import { joinProblems } from '../../src/contract/problems';
 import { checkDates, parseCertificates } from '../../src/contract/x509';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { service } from '../shared/clients';
@@ -92,11 +93,10 @@ export async function desiredState(props: DmsCertificateResourceProperties, owne
   }
 
   const tags = (props.Tags ?? []).map(t => ({ Key: String(t.Key), Value: String(t.Value ?? '') }));
-  for (const tag of tags) {
-    const problem = dmsTagProblem(tag.Key, tag.Value);
-    if (problem) {
-      throw new InputError('tags', problem);
-    }
+  // Every tag's problems in one error.
+  const tagIssue = joinProblems(tags.map(tag => dmsTagProblem(tag.Key, tag.Value)));
+  if (tagIssue) {
+    throw new InputError('tags', tagIssue);
   }
 
   let pem: string | undefined;

@@ -21,6 +21,7 @@ import {
   regionProblem,
 } from '../../src/contract/lightsail-certificate';
 import type { LightsailCertificateResourceProperties } from '../../src/contract/lightsail-certificate';
+import { joinProblems } from '../../src/contract/problems';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { InputError, errorMessage, errorName } from '../shared/errors';
 import type { ResourceLifecycle } from '../shared/handler';
@@ -78,10 +79,13 @@ export function desiredCertificate(props: LightsailCertificateResourceProperties
     throw new InputError('subjectAlternativeNames', 'must be a list of domain names');
   }
   const subjectAlternativeNames: string[] = [];
+  // Every problem of the list in one error.
+  const issues: Array<string | undefined> = [];
   for (const raw of given.map(String)) {
     const issue = domainNameProblem(raw, SUBJECT_ALTERNATIVE_NAME_MAX_LENGTH);
     if (issue) {
-      throw new InputError('subjectAlternativeNames', issue);
+      issues.push(issue);
+      continue;
     }
     const san = normalizeDomain(raw);
     if (san === domainName) {
@@ -89,9 +93,14 @@ export function desiredCertificate(props: LightsailCertificateResourceProperties
       continue;
     }
     if (subjectAlternativeNames.includes(san)) {
-      throw new InputError('subjectAlternativeNames', `'${raw}' is listed twice; list each domain once`);
+      issues.push(`'${raw}' is listed twice; list each domain once`);
+      continue;
     }
     subjectAlternativeNames.push(san);
+  }
+  const sanIssue = joinProblems(issues);
+  if (sanIssue) {
+    throw new InputError('subjectAlternativeNames', sanIssue);
   }
   if (subjectAlternativeNames.length > MAX_SUBJECT_ALTERNATIVE_NAMES) {
     throw new InputError('subjectAlternativeNames', `at most ${MAX_SUBJECT_ALTERNATIVE_NAMES} names besides domainName, got ${subjectAlternativeNames.length}`);

@@ -14,6 +14,7 @@ import {
   REVOCATION_REASONS,
   uriProblem,
 } from '../../src/contract/issued-certificate';
+import { joinProblems } from '../../src/contract/problems';
 import { pcaIdempotencyToken } from '../shared/acm-pca';
 import { InputError } from '../shared/errors';
 import { parseNotifyDaysBefore } from '../shared/expiry';
@@ -68,11 +69,10 @@ export function parseRequest(props: IssuedCertificateResourceProperties): Reques
       throw new InputError(property, 'must be a list of strings');
     }
     const items = value.map(String);
-    for (const item of items) {
-      const problem = check(item);
-      if (problem) {
-        throw new InputError(property, problem);
-      }
+    // Every problem of the list in one error.
+    const problem = joinProblems(items.map(check));
+    if (problem) {
+      throw new InputError(property, problem);
     }
     return items;
   };

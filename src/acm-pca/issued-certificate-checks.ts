@@ -13,6 +13,7 @@ import {
 import { Dependable, IConstruct } from 'constructs';
 import { IIssuingCertificateAuthority } from './issued-certificate-props';
 import { caArnAccount, crossAccountTemplateProblem, templateNameOf } from '../contract/private-ca';
+import { joinProblems } from '../contract/problems';
 import { validityDaysProblem } from '../contract/validity';
 import { CertificateInputError } from '../private/errors';
 
@@ -59,20 +60,23 @@ export function checkList(
   if (Token.isUnresolved(list)) {
     return 1;
   }
+  // Every problem of the list in one error (DESIGN.md, "Bad input").
   const seen = new Set<string>();
+  const problems: Array<string | undefined> = [];
   for (const item of list) {
     if (Token.isUnresolved(item)) {
       continue;
     }
-    const problem = problemOf(item);
-    if (problem) {
-      throw new CertificateInputError(property, problem, scope);
-    }
+    problems.push(problemOf(item));
     const key = caseInsensitive ? item.toLowerCase() : item;
-    if (seen.has(key)) {
-      throw new CertificateInputError(property, `lists '${item}' twice; list each name once`, scope);
+    if (seen.has(key) && !problems.includes(`lists '${item}' twice; list each name once`)) {
+      problems.push(`lists '${item}' twice; list each name once`);
     }
     seen.add(key);
+  }
+  const problem = joinProblems(problems);
+  if (problem) {
+    throw new CertificateInputError(property, problem, scope);
   }
   return list.length;
 }

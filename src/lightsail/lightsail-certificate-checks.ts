@@ -15,6 +15,7 @@ import {
   normalizeDomain,
   regionProblem,
 } from '../contract/lightsail-certificate';
+import { joinProblems } from '../contract/problems';
 import { CertificateInputError, checkWhenKnown } from '../private/errors';
 
 /**
@@ -48,6 +49,8 @@ export function validateLightsailCertificate(scope: Construct, props: LightsailC
   }
   const distinct: string[] = [];
   const seen = new Set<string>(domainKnown ? [normalizeDomain(props.domainName)] : []);
+  // Every problem of the list in one error (DESIGN.md, "Bad input").
+  const problems: Array<string | undefined> = [];
   for (const san of given) {
     if (Token.isUnresolved(san)) {
       // Checked (and deduplicated) by the handler at deploy.
@@ -56,7 +59,8 @@ export function validateLightsailCertificate(scope: Construct, props: LightsailC
     }
     const problem = domainNameProblem(san, SUBJECT_ALTERNATIVE_NAME_MAX_LENGTH);
     if (problem) {
-      throw new CertificateInputError('subjectAlternativeNames', problem, scope);
+      problems.push(problem);
+      continue;
     }
     const normalized = normalizeDomain(san);
     if (domainKnown && normalized === normalizeDomain(props.domainName)) {
@@ -64,10 +68,15 @@ export function validateLightsailCertificate(scope: Construct, props: LightsailC
       continue;
     }
     if (seen.has(normalized)) {
-      throw new CertificateInputError('subjectAlternativeNames', `'${san}' is listed twice; list each domain once`, scope);
+      problems.push(`'${san}' is listed twice; list each domain once`);
+      continue;
     }
     seen.add(normalized);
     distinct.push(normalized);
+  }
+  const sanProblem = joinProblems(problems);
+  if (sanProblem) {
+    throw new CertificateInputError('subjectAlternativeNames', sanProblem, scope);
   }
   if (distinct.length > MAX_SUBJECT_ALTERNATIVE_NAMES) {
     throw new CertificateInputError('subjectAlternativeNames', `at most ${MAX_SUBJECT_ALTERNATIVE_NAMES} names besides domainName, got ${distinct.length}`, scope);

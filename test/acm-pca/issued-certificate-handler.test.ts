@@ -576,6 +576,7 @@ describe('refusals before any write', () => {
 
   test.each([
     [{ DnsNames: ['bad_name.example.com'] }, /^dnsNames: 'bad_name.example.com' is not a valid DNS name/],
+    [{ DnsNames: ['bad_name.example.com', 'www.example.com', 'w*.example.com'] }, /^dnsNames: 'bad_name\.example\.com' is not a valid DNS name.*; and 'w\*\.example\.com' may hold a wildcard only as a whole first label/],
     [{ IpAddresses: ['10.0.0.256'] }, /^ipAddresses: '10.0.0.256' is not an IPv4 address/],
     [{ Emails: ['nobody'] }, /^emails: 'nobody' is not an email address/],
     [{ Uris: ['not a uri'] }, /^uris: 'not a uri' is not an absolute URI/],

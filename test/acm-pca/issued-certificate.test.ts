@@ -429,6 +429,8 @@ describe('IssuedCertificate bad inputs (one clear synth error each)', () => {
       /dnsNames: 'www\.\*\.exa_mple\.com\.' must not end with a dot, may hold a wildcard only as its first label \(e\.g\. \*\.example\.com\), and is not a valid DNS name: .*; use letters, digits and hyphens/],
     ['an email that breaks two rules', { emails: ['o ps@exa_mple.com'] },
       /emails: 'o ps@exa_mple\.com' is not an email address: the part before '@' holds characters .*, and 'exa_mple\.com' is not a valid domain/],
+    ['a DNS name list with a bad name and a duplicate', { dnsNames: ['bad_name.example.com', 'www.example.com', 'WWW.example.com'] },
+      /dnsNames: 'bad_name\.example\.com' is not a valid DNS name: .*; and lists 'WWW\.example\.com' twice; list each name once/],
     ['a country that breaks two rules', { country: 'U1S' }, /country: must be 1 to 2 characters long, got 3, and 'U1S' must be a two-letter ISO 3166 country code/],
     ['an IPv4 octet over 255', { ipAddresses: ['10.0.0.256'] }, /ipAddresses: '10.0.0.256' is not an IPv4 address/],
     ['a CIDR', { ipAddresses: ['10.0.0.0/8'] }, /ipAddresses: '10.0.0.0\/8' is not an IPv4 address/],

@@ -430,6 +430,12 @@ describe('tags', () => {
     expect(step.error!.message).toMatch(/^tags: tag key 'aws:owner' must not begin with 'aws:' or 'dms:'/);
     expect(fake.calls()).toBe(0);
   });
+
+  test('every bad tag is named in one input error', async () => {
+    const step = await driver.create(pemProps(pki.root.certificatePem, { Tags: [{ Key: 'aws:owner', Value: 'x' }, { Key: 'ok', Value: 'v' }, { Key: 'team', Value: 'a#b' }] }));
+    expect(step.error!.message).toMatch(/^tags: tag key 'aws:owner' must not begin with 'aws:' or 'dms:' .*; and tag value 'a#b' may hold only letters/);
+    expect(fake.calls()).toBe(0);
+  });
 });
 
 describe('PEM material', () => {

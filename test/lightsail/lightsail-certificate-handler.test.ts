@@ -464,6 +464,8 @@ describe('Custom::LightsailCertificate lifecycle', () => {
     ['a duplicate', { SubjectAlternativeNames: ['www.example.com', 'WWW.example.com'] }, /^subjectAlternativeNames: 'WWW\.example\.com' is listed twice/],
     ['an invalid domain', { DomainName: 'exa_mple.com' }, /^domainName: 'exa_mple\.com' is not a valid DNS name/],
     ['an invalid name', { CertificateName: '-bad', NamePrefix: undefined }, /^certificateName: '-bad' must begin and end with a letter or digit/],
+    ['alternative names with a wildcard and a duplicate', { SubjectAlternativeNames: ['*.example.com', 'www.example.com', 'WWW.example.com'] },
+      /^subjectAlternativeNames: '\*\.example\.com' is a wildcard name.*; and 'WWW\.example\.com' is listed twice; list each domain once$/],
     ['a name that breaks two rules', { CertificateName: '-b d', NamePrefix: undefined }, /^certificateName: '-b d' may hold only ASCII letters, digits, hyphens and underscores, not ' ', and must begin and end with a letter or digit; use /],
     ['a bad region', { Region: 'mars' }, /^region: 'mars' is not an AWS region name/],
     ['a repeat of the domain indexed as its own record', { SubjectAlternativeNames: ['example.com'], RecordCount: '2' }, /^subjectAlternativeNames: a name known only at deploy repeats domainName \(example\.com\)/],
