@@ -28,6 +28,8 @@ import { AlibabaKmsCertificate, DmsCertificate, PrivateCa, ServerCertificate } f
 import { Simulator } from '../support/simulator';
 
 const REGION = 'us-east-1';
+// A scenario deploys a CA hierarchy twice and deletes it (about 10 s alone, more on a busy machine).
+jest.setTimeout(180_000);
 let sim: Simulator;
 let credentialsArn: string;
 
