@@ -286,9 +286,12 @@ describe('dms-certificate handler', () => {
   });
 });
 
-/** Secrets Manager for the issuing handler: GetSecretValue (AWSCURRENT) and PutSecretValue. */
+/**
+ * Secrets Manager for the issuing handler: GetSecretValue (AWSCURRENT) and PutSecretValue, each
+ * value a version with its VersionId (the ClientRequestToken when given), as the service answers.
+ */
 class MiniSecrets {
-  public readonly values = new Map<string, string | undefined>();
+  public readonly values = new Map<string, { text: string; versionId: string } | undefined>();
   private stub?: LooseStub;
 
   public create(): string {
@@ -304,11 +307,12 @@ class MiniSecrets {
       if (value === undefined) {
         throw new ResourceNotFoundException({ message: 'no value', $metadata: {} });
       }
-      return { ARN: input.SecretId, SecretString: value, $metadata: {} };
+      return { ARN: input.SecretId, SecretString: value.text, VersionId: value.versionId, $metadata: {} };
     });
-    stub.on(PutSecretValueCommand).callsFake(async (input: { SecretId: string; SecretString: string }) => {
-      this.values.set(input.SecretId, input.SecretString);
-      return { ARN: input.SecretId, $metadata: {} };
+    stub.on(PutSecretValueCommand).callsFake(async (input: { SecretId: string; SecretString: string; ClientRequestToken?: string }) => {
+      const versionId = input.ClientRequestToken ?? randomBytes(16).toString('hex');
+      this.values.set(input.SecretId, { text: input.SecretString, versionId });
+      return { ARN: input.SecretId, VersionId: versionId, $metadata: {} };
     });
     this.stub = stub;
     return this;
