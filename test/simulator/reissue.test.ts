@@ -116,6 +116,8 @@ test('scenario 1: re-issuing a certificate (validity 7 -> 5 days) moves every co
   const updated = await web.deploy(webApp({ validityDays: 5 }).getStackByName('Web'));
 
   expectStatus(sim.world, updated, 'UPDATE_COMPLETE', from);
+  // No consumer ever pointed at a certificate that was gone or revoked.
+  expectInvariantHeld(sim.world, start);
   expect(updated.failures).toEqual([]);
   const log = describeSteps(sim.world, from);
   // The certificate was re-issued, and every consumer moved to a new physical certificate.
@@ -163,6 +165,7 @@ describe.each(CA_REPLACEMENTS)('scenario 2: replacing the CA under an issued cer
     const updated = await web.deploy(webApp({ validityDays: 7, ...next }).getStackByName('Web'));
 
     expectStatus(sim.world, updated, 'UPDATE_COMPLETE', from);
+    expectInvariantHeld(sim.world, start);
     expect({ failures: updated.failures, log: describeSteps(sim.world, from) }).toMatchObject({ failures: [] });
     const caPrefix = next.caId ?? 'Root';
     const newCa = web.resource(web.logicalIdOf(caPrefix, 'AWS::ACMPCA::CertificateAuthority')).physicalId;
