@@ -18,7 +18,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { DescribeCertificateAuthorityCommand } from '@aws-sdk/client-acm-pca';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dms from 'aws-cdk-lib/aws-dms';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -201,4 +201,46 @@ describe.each(CA_REPLACEMENTS)('scenario 2: replacing the CA under an issued cer
     expectStatus(sim.world, await web.delete(), 'DELETE_COMPLETE', from);
     expectInvariantHeld(sim.world, start);
   });
+});
+
+test('a re-issue that rolls back (a later resource fails): the consumers return to the old certificate, which stays valid; the new one is revoked; the secret is kept; the re-issue then succeeds', async () => {
+  const web = sim.stack('Web', REGION);
+  expectStatus(sim.world, await web.deploy(webApp({ validityDays: 7 }).getStackByName('Web')), 'CREATE_COMPLETE', start);
+  const issuedId = web.logicalIdOf('RootWeb', 'Custom::PrivateCaIssuedCertificate');
+  const secretId = web.logicalIdOf('RootWebSecret', 'AWS::SecretsManager::Secret');
+  const iamId = web.logicalIdOf('Iam', 'Custom::ServerCertificate');
+  const dmsId = web.logicalIdOf('DbTrust', 'Custom::DmsCertificate');
+  const before = { issued: web.resource(issuedId).physicalId, iam: web.resource(iamId).physicalId, dms: web.resource(dmsId).physicalId };
+  const iamBody = [...sim.world.iam.certificates.values()][0].body;
+  const from = sim.world.steps.length;
+
+  const failed = await web.deploy(webApp({ validityDays: 5 }).getStackByName('Web'), { fail: { Endpoint: 'Update' } });
+
+  const log = describeSteps(sim.world, from);
+  expect({ status: failed.status, failures: failed.failures, log }).toMatchObject({ status: 'UPDATE_ROLLBACK_COMPLETE', failures: [] });
+  expectInvariantHeld(sim.world, start);
+  expect({ issued: web.resource(issuedId).physicalId, iam: web.resource(iamId).physicalId, dms: web.resource(dmsId).physicalId }).toEqual(before);
+  // The old IAM certificate (and its content) and DMS certificate are there; only the new ones went.
+  expect([...sim.world.iam.certificates.values()].map((c) => c.body)).toEqual([iamBody]);
+  expect([...sim.world.dms.certificates.keys()]).toEqual([before.dms]);
+  // The certificate issued by the failed update was revoked in the rollback cleanup, the old one not.
+  const revoked = sim.world.revocations.filter((r) => r.afterSeq > from);
+  expect(revoked).toHaveLength(1);
+  expect(revoked[0].serial.replace(/:/g, '').toLowerCase()).not.toBe(new X509Certificate(iamBody).serialNumber.toLowerCase());
+  // The secret the certificate lives in was not deleted by the rollback cleanup.
+  const sm = new SecretsManagerClient(sim.world.clientConfig(REGION));
+  try {
+    const secret = await sm.send(new DescribeSecretCommand({ SecretId: web.resource(secretId).physicalId }));
+    expect(secret.DeletedDate).toBeUndefined();
+    const current = JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: web.resource(secretId).physicalId }))).SecretString!);
+    expect(new X509Certificate(current.certificate).serialNumber).toBe(new X509Certificate(iamBody).serialNumber);
+  } finally {
+    sm.destroy();
+  }
+
+  // Deploying the same change again succeeds.
+  const again = sim.world.steps.length;
+  expectStatus(sim.world, await web.deploy(webApp({ validityDays: 5 }).getStackByName('Web')), 'UPDATE_COMPLETE', again);
+  expectInvariantHeld(sim.world, start);
+  expect(web.resource(issuedId).physicalId).not.toBe(before.issued);
 });
