@@ -3,7 +3,8 @@
  * CloudFormation does (./stack), custom resources served by the shipped handler bundles taken from
  * the assembly (./provider), AWS behind them moto and the in-repo fakes (./world), native
  * resources modelled minimally (./native). After every resource operation it checks that every
- * consumer points at a certificate that exists and is not revoked (`world.violations`).
+ * consumer points at a certificate that exists and is not revoked (`world.violations`; a no-op
+ * stub's step cannot change the answer, so it is skipped).
  *
  * The clock: handlers read `new Date()` / `Date.now()`. {@link Simulator.advanceClock} fakes only
  * `Date` (jest's modern fake timers with every timer API in `doNotFake`, `advanceTimers: true` so

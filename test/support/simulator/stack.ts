@@ -17,7 +17,8 @@
  *   and the stack stays UPDATE_COMPLETE, as in CloudFormation;
  * - failure injection per deploy (by logical ID, on Create and/or Update: the request never reaches
  *   the resource) and rollback: replaced resources go back to their old physical ID and attributes
- *   with no call; resources updated in place (and a custom resource whose own Update failed) get an
+ *   with no call (all of them first, so old properties resolve against old attributes); resources
+ *   updated in place (and a custom resource whose own Update failed) get an
  *   Update with the previous template's properties, resolved against the state at that moment, in
  *   reverse order, OldResourceProperties being the failed new ones; then the rollback cleanup
  *   deletes what the failed update created (new resources and the new physical IDs of replaced ones).

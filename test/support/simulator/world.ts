@@ -9,7 +9,9 @@
  *   (`AWS::ACMPCA::*`, `AWS::SecretsManager::Secret`) use it. Revocation is read from moto's
  *   own state dump (`GET /moto-api/data.json`, `acmpca.CertificateAuthority[].revoked_certificates`,
  *   keyed by the serial the handler sent): moto records RevokeCertificate there, so no proxy is needed.
- *   moto ignores IssueCertificate's `Validity` (every certificate it issues is valid for 365 days).
+ *   moto deviations met here: it ignores IssueCertificate's `Validity` (every certificate it issues
+ *   is valid for 365 days) and makes every CA SHORT_LIVED_CERTIFICATE whatever UsageMode asks (so
+ *   the handlers allow at most 7 days).
  * - **In-repo fakes** behind aws-sdk-client-mock, where moto lacks the API: IAM server certificates
  *   (`fakes/iam.ts`: moto has no server-certificate tag APIs nor UpdateServerCertificate), DMS
  *   certificates and endpoints (`fakes/dms.ts`: moto has no DMS certificates), Lightsail
