@@ -12,7 +12,7 @@ import { joinProblems } from '../../src/contract/problems';
 import { checkDates, parseCertificates } from '../../src/contract/x509';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { service } from '../shared/clients';
-import { isoDate } from '../shared/dates';
+import { durationText, isoDate } from '../shared/dates';
 import { asInputError, errorMessage, errorName, InputError, translateError } from '../shared/errors';
 import { earliestNotAfter, expiryNoticeData, parseNotifyDaysBefore } from '../shared/expiry';
 import type { ResourceLifecycle } from '../shared/handler';
@@ -292,9 +292,8 @@ async function remove(event: Event): Promise<OnEventResponse> {
       log('info', 'DMS certificate already gone', { certificateArn: arn });
     } else if (name === 'InvalidResourceStateFault') {
       const users = await endpointsUsing(arn);
-      const minutes = Math.round(settings.inUseDeadlineMs / 60_000);
       throw new Error(
-        `DmsCertificate ${arn} is still in use after ${minutes} minute(s) (${errorMessage(e)})` +
+        `DmsCertificate ${arn} is still in use after ${durationText(settings.inUseDeadlineMs)} (${errorMessage(e)})` +
         (users.length > 0 ? `; used by DMS endpoint(s) ${users.join(', ')}` : '') +
         '. Point those endpoints\' certificateArn to another certificate or delete them first, then delete again; ' +
         'or set removalPolicy to RETAIN to leave the certificate in DMS.');

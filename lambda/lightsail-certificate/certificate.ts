@@ -23,6 +23,7 @@ import {
 import type { LightsailCertificateResourceProperties } from '../../src/contract/lightsail-certificate';
 import { joinProblems } from '../../src/contract/problems';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
+import { durationText } from '../shared/dates';
 import { InputError, errorMessage, errorName } from '../shared/errors';
 import type { ResourceLifecycle } from '../shared/handler';
 import { log } from '../shared/log';
@@ -415,7 +416,7 @@ async function deleteCertificate(event: OnEventRequest<LightsailCertificateResou
     if (isInUse(e)) {
       const users = await describeCertificateUsers(region, desired.name);
       const what = users.length > 0 ? users.join(' and ') : 'a Lightsail distribution or container service';
-      throw new Error(`${where}: cannot be deleted while ${what} uses it (still in use after ${Math.round(certificateTiming.inUseDeadlineMs / 60_000)} minutes); detach it there (or remove it from the container service's public domain names) and delete again, or set removalPolicy to RETAIN (${errorName(e)})`);
+      throw new Error(`${where}: cannot be deleted while ${what} uses it (still in use after ${durationText(certificateTiming.inUseDeadlineMs)}); detach it there (or remove it from the container service's public domain names) and delete again, or set removalPolicy to RETAIN (${errorName(e)})`);
     }
     throw lightsailError(e, `${where}: DeleteCertificate`, INPUT_HINT);
   }

@@ -19,7 +19,7 @@ import {
 } from '../../src/contract/x509';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { service } from '../shared/clients';
-import { isoDate } from '../shared/dates';
+import { durationText, isoDate } from '../shared/dates';
 import { asInputError, InputError, errorMessage, errorName, translateError } from '../shared/errors';
 import { earliestNotAfter, expiryNoticeData, parseNotifyDaysBefore } from '../shared/expiry';
 import type { ResourceLifecycle } from '../shared/handler';
@@ -292,7 +292,7 @@ async function remove(event: Event): Promise<OnEventResponse> {
       log('info', 'server certificate already gone', { serverCertificateName: name });
     } else if (errorCode === 'DeleteConflictException') {
       throw new Error(
-        `serverCertificateName '${name}' is still in use after ${Math.round(settings.deleteConflictDeadlineMs / 60_000)} minutes (${errorMessage(e)}). ` +
+        `serverCertificateName '${name}' is still in use after ${durationText(settings.deleteConflictDeadlineMs)} (${errorMessage(e)}). ` +
         'Detach it from the load balancer listeners or CloudFront distributions named above (or remove those from the stack first), then delete again.');
     } else {
       throw e;

@@ -542,7 +542,7 @@ describe('delete', () => {
     const created = ok(await driver.create(pemProps(pki.root.certificatePem)));
     fake.attachEndpoint('oracle-source', created.physicalResourceId!);
     const step = await driver.delete(created.physicalResourceId!, pemProps(pki.root.certificatePem));
-    expect(step.error!.message).toMatch(/is still in use after 10 minute\(s\)/);
+    expect(step.error!.message).toMatch(/is still in use after 10 minutes/);
     expect(step.error!.message).toMatch(/used by DMS endpoint\(s\) oracle-source/);
     expect(step.error!.message).toMatch(/or set removalPolicy to RETAIN/);
     // 10 minutes at 15 s intervals: the first try and 40 more.

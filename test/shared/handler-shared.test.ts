@@ -8,6 +8,7 @@ import * as issuedHandler from '../../lambda/private-ca-issued-certificate';
 import * as serverHandler from '../../lambda/server-certificate';
 import type { IsCompleteRequest, OnEventRequest, OnEventResponse } from '../../lambda/shared/cfn';
 import { isRetryable, service } from '../../lambda/shared/clients';
+import { durationText } from '../../lambda/shared/dates';
 import { errorMessage, errorName, InputError, translateError } from '../../lambda/shared/errors';
 import { customResourceHandler, MAX_RESPONSE_BYTES, ResourceLifecycle } from '../../lambda/shared/handler';
 import { describeEvent, log, redact, REDACTED, REDACTED_PRIVATE_KEY } from '../../lambda/shared/log';
@@ -862,5 +863,15 @@ describe('service (the client factory)', () => {
     expect(isRetryable(named('RequestFailedException'))).toBe(false);
     expect(isRetryable(named('RequestFailedException'), ['RequestFailedException'])).toBe(true);
     expect(isRetryable(named('Throttling'))).toBe(true);
+  });
+});
+
+describe('durationText', () => {
+  test('says a wait as people say it, never "0 minutes"', () => {
+    expect(durationText(10 * 60_000)).toBe('10 minutes');
+    expect(durationText(60_000)).toBe('1 minute');
+    expect(durationText(45_000)).toBe('45 seconds');
+    expect(durationText(400)).toBe('0.4 seconds');
+    expect(durationText(1000)).toBe('1 second');
   });
 });
