@@ -273,7 +273,7 @@ describe('rules the service documents, checked at synth', () => {
     expect(() => new IssuedCertificate(stack, 'Signer', { certificateAuthority: shared, commonName: 'signer', template: CertificateTemplate.CODE_SIGNING }))
       .toThrow(/template: CodeSigningCertificate\/V1 is used across accounts \(the CA is in account 111111111111, this stack in 123456789012\).*use one of these templates/);
     expect(() => new CsrIssuedCertificate(stack, 'Ocsp', {
-      certificateAuthority: { node: shared.node, certificateAuthorityArn: shared.certificateAuthorityArn, issuingSigningAlgorithm: 'SHA256WITHRSA' },
+      certificateAuthority: Object.assign(Object.create(shared) as typeof shared, { issuingSigningAlgorithm: 'SHA256WITHRSA' }),
       csr: Lazy.string({ produce: () => 'a CSR known at deploy' }),
       template: CertificateTemplate.OCSP_SIGNING,
     })).toThrow(/template: OCSPSigningCertificate\/V1 is used across accounts/);

@@ -255,36 +255,7 @@ function resolveFunction(fn: string, arg: unknown, ctx: ResolveContext): unknown
   }
 }
 
-/**
- * Deep-converts numbers and booleans to strings, as CloudFormation does to the properties it sends
- * a custom resource.
- */
-export function stringifyScalars(value: unknown): unknown {
-  if (typeof value === 'number' || typeof value === 'boolean') {
-    return String(value);
-  }
-  if (Array.isArray(value)) {
-    return value.filter((v) => v !== undefined && v !== null).map(stringifyScalars);
-  }
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      if (v !== undefined && v !== null) {
-        out[k] = stringifyScalars(v);
-      }
-    }
-    return out;
-  }
-  return value;
-}
-
-/** Stable JSON (sorted keys) for comparing resolved properties. */
-export function canonical(value: unknown): string {
-  if (Array.isArray(value)) {
-    return `[${value.map(canonical).join(',')}]`;
-  }
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
+// CloudFormation's stringified custom-resource properties and a stable comparison: the harness's
+// and the handlers' own helpers, one implementation each.
+export { stringifyProps as stringifyScalars } from '../harness/lifecycle';
+export { canonicalJson as canonical } from '../../../lambda/shared/physical-name';
