@@ -1,11 +1,21 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { awscdk, javascript, JsonFile } from 'projen';
+import { awscdk, Component, javascript, JsonFile } from 'projen';
+import { Job, JobStep } from 'projen/lib/github/workflows-model';
 import { UpdateSnapshot } from 'projen/lib/javascript';
 
 const cdkVersion = '2.257.0';
 // The Lambda runtime provides the AWS SDK v3; handlers bundle everything else.
 const handlerTarget = 'node22';
+
+// What the build needs on a GitHub runner beyond Node.js: the test suite's Python tools (moto's
+// server, cfn-lint) in .venv, as the README's command 2 installs them, and Debian's python3-build
+// and twine, which scripts/package-python.sh builds the wheel with (see the PyPI note below).
+const pythonSetupSteps: JobStep[] = [
+  { name: 'Set up Python', uses: 'actions/setup-python@v5', with: { 'python-version': '3.11' } },
+  { name: 'Python test tools (.venv)', run: 'python3 -m venv .venv && .venv/bin/pip install -q -r requirements-dev.txt' },
+  { name: 'python3-build and twine', run: 'sudo apt-get update -qq && sudo apt-get install -y -qq python3-build twine' },
+];
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-certificates',
@@ -14,7 +24,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   author: 'cdk-certificates maintainers',
   authorAddress: 'maintainers@cdk-certificates.dev',
   repositoryUrl: 'https://github.com/cdk-certificates/cdk-certificates.git',
-  keywords: ['cdk', 'aws-cdk', 'certificates', 'iam', 'acm-pca', 'private-ca', 'dms', 'lightsail', 'alibaba', 'x509'],
+  keywords: ['cdk', 'awscdk', 'aws-cdk', 'certificates', 'tls', 'x509', 'iam', 'acm-pca', 'private-ca', 'dms', 'lightsail', 'alibaba'],
+  license: 'Apache-2.0',
   defaultReleaseBranch: 'main',
   cdkVersion,
   constructsVersion: '10.5.1',
@@ -22,16 +33,45 @@ const project = new awscdk.AwsCdkConstructLibrary({
   typescriptVersion: '~6.0.0',
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
-  github: false,
-  release: false,
-  depsUpgrade: false,
+  // Releases (issue 16): projen's workflows, committed and checked like every generated file.
+  // build.yml builds pull requests; release.yml releases every push to main: `npx projen release`
+  // bumps the version from the conventional commits since the latest v* tag (CHANGELOG included),
+  // builds, and scripts/release-check.sh proves the artifacts before publib publishes them.
+  github: true,
+  githubOptions: { mergify: false },
+  stale: false,
+  release: true,
+  releaseToNpm: true,
+  // The first release (no v* tag yet) is 0.1.0, not projen's 0.0.0, which means "untagged
+  // development build" in this library; after it, the conventional commits decide.
+  nextVersionCommand: '[ -n "$LATEST_TAG" ] || echo 0.1.0',
+  // OIDC: npm and PyPI must each list this repository's release.yml as a trusted publisher.
+  npmTrustedPublishing: true,
+  releaseWorkflowSetupSteps: pythonSetupSteps,
+  buildWorkflowOptions: { preBuildSteps: pythonSetupSteps },
+  postBuildSteps: [
+    // The release job builds with CI=true, where projen's `package` makes the npm tarball only; the
+    // wheel and sdist are built here too, so the proof below covers what release_pypi publishes.
+    { name: 'Python packages', run: 'npx projen package:python' },
+    { name: 'Prove the artifacts (scripts/release-check.sh)', run: 'scripts/release-check.sh' },
+  ],
+  depsUpgrade: true,
+  depsUpgradeOptions: {
+    // Deliberate pins: aws-cdk-lib and constructs are the peer-dependency floor, the registry here
+    // serves no newer ACM PCA client, and @peculiar/x509 is pinned (jsii and TypeScript keep their ~ ranges).
+    exclude: ['aws-cdk-lib', 'constructs', '@aws-sdk/client-acm-pca', '@peculiar/x509'],
+    workflowOptions: { schedule: javascript.UpgradeDependenciesSchedule.WEEKLY },
+  },
   sampleCode: false,
   stability: 'experimental',
   minNodeVersion: '20.0.0',
+  // The workflows run a maintained Node.js (projen would use minNodeVersion, 20.0.0 exactly).
+  workflowNodeVersion: '22.x',
   lambdaAutoDiscover: false,
   publishToPypi: {
     distName: 'cdk-certificates',
     module: 'cdk_certificates',
+    trustedPublishing: true,
   },
   devDeps: [
     '@aws-sdk/client-iam@^3',
@@ -51,6 +91,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'cdk-nag@^3.0.2',
     'aws-cdk@^2.1148.0',
     'esbuild@^0.28.2',
+    // test/project/release.test.ts reads the generated workflows.
+    'yaml@^2',
   ],
   jestOptions: {
     updateSnapshot: UpdateSnapshot.NEVER,
@@ -208,5 +250,39 @@ if (packagePython) {
   // The wheel embeds the npm tarball: bundle the handlers first here too.
   packagePython.prependSpawn(project.bundler.bundleTask);
 }
+
+// What publib publishes is exactly what the release job built and proved (scripts/release-check.sh):
+// projen's publish jobs would check out the repository again and rebuild each package from the npm
+// tarball (package:js, package:python) before publishing; here they publish the downloaded dist/js
+// and dist/python as they are. The PR build proves the packages in its build job, so projen's
+// separate package-js and package-python jobs (the same rebuild) are left out of build.yml too.
+const REBUILD_STEPS = /^(Checkout|Install Dependencies|Extract build artifact|Move build artifact out of the way|Create \w+ artifact|Collect \w+ artifact)$/;
+class PublishWhatWasProven extends Component {
+  // After the Release component's preSynthesize, which adds the publish jobs.
+  public preSynthesize(): void {
+    const releaseWorkflow = project.github?.tryFindWorkflow('release');
+    for (const id of ['release_npm', 'release_pypi']) {
+      const job = releaseWorkflow?.getJob(id) as Job | undefined;
+      if (!releaseWorkflow || !job) {
+        throw new Error(`release.yml has no ${id} job`);
+      }
+      const steps = job.steps.filter((s) => !REBUILD_STEPS.test(s.name ?? ''));
+      if (steps.length !== job.steps.length - 6) {
+        throw new Error(`${id}: expected projen's six rebuild steps, found ${job.steps.length - steps.length}`);
+      }
+      if (id === 'release_npm') {
+        // npm trusted publishing (OIDC) needs npm 11.5.1 or newer; Node.js 22 ships npm 10.
+        const at = steps.findIndex((s) => s.name === 'Release');
+        steps.splice(at, 0, { name: 'npm 11.5.1 or newer (trusted publishing)', run: 'npm install -g npm@^11.5.1 && npm --version' });
+      }
+      releaseWorkflow.updateJob(id, { ...job, steps });
+    }
+    const buildWorkflow = project.github?.tryFindWorkflow('build');
+    for (const id of ['package-js', 'package-python']) {
+      buildWorkflow?.removeJob(id);
+    }
+  }
+}
+new PublishWhatWasProven(project);
 
 project.synth();
