@@ -30,6 +30,14 @@ export function packageVersion(): string {
   return 'unknown';
 }
 
+/**
+ * What `--version` prints: the package version, and for 0.0.0 that it is a build from a checkout no
+ * release tagged (`npx projen release` stamps the real version; an untagged build keeps 0.0.0).
+ */
+export function versionLabel(version: string): string {
+  return version === '0.0.0' ? '0.0.0 (untagged development build)' : version;
+}
+
 /** Runs the CLI on `process.argv` and returns the exit code; unexpected errors are input errors (2). */
 export function main(argv: string[] = process.argv.slice(2)): number {
   const io = {
@@ -37,7 +45,7 @@ export function main(argv: string[] = process.argv.slice(2)): number {
     stderr: (text: string) => { process.stderr.write(text); },
   };
   try {
-    return runCli(argv, io, packageVersion());
+    return runCli(argv, io, versionLabel(packageVersion()));
   } catch (e) {
     io.stderr(`cdk-certificates: ${e instanceof Error ? e.message : String(e)}\n`);
     return EXIT_USAGE;
