@@ -40,6 +40,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   github: true,
   githubOptions: { mergify: false },
   stale: false,
+  pullRequestTemplate: false,
   release: true,
   releaseToNpm: true,
   // The first release (no v* tag yet) is 0.1.0, not projen's 0.0.0, which means "untagged

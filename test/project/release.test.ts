@@ -105,10 +105,9 @@ describe('the workflows', () => {
     expect(devDeps['@aws-sdk/client-acm-pca']).toBe('3.523.0');
   });
 
-  test('generated, marked so, and without mergify, auto-approve or stale', () => {
+  test('generated, and only these: no mergify, auto-approve, stale or pull request template', () => {
     const files = (JSON.parse(fs.readFileSync(path.join(ROOT, '.projen', 'files.json'), 'utf8')) as { files: string[] }).files;
     expect(files.filter((f) => f.startsWith('.github/')).sort()).toEqual([
-      '.github/pull_request_template.md',
       '.github/workflows/build.yml',
       '.github/workflows/pull-request-lint.yml',
       '.github/workflows/release.yml',
