@@ -18,6 +18,7 @@ import { Construct, IDependable } from 'constructs';
 import { CsrIssuedCertificate } from './csr-issued-certificate';
 import { IssuedCertificate } from './issued-certificate';
 import { IIssuingCertificateAuthority, IssuedCertificateProps } from './issued-certificate-props';
+import { lintPkiAtSynth } from './pki-lint';
 import { scheduleAuditReports } from './private-ca-audit-reports';
 import { renderSubject, resolvePathLength, resolveValidityDays, validateBasics } from './private-ca-checks';
 import {
@@ -346,6 +347,8 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
         this.auditReportSchedule = audit.schedule;
       }
     }
+    // Synth-time PKI checks (cost, ACM and short-lived mode, key families, a root issuing leaves).
+    lintPkiAtSynth(this);
   }
 
   /**
