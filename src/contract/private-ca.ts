@@ -275,3 +275,69 @@ export function crossAccountTemplateProblem(template: string, across: string): s
 export function caArnAccount(arn: string): string | undefined {
   return /^arn:[\w-]+:acm-pca:[a-z0-9-]+:(\d{12}):certificate-authority\//.exec(arn)?.[1];
 }
+
+/**
+ * `Custom::PrivateCaTrustBundle`: a CA's trust bundle, the PEM chain from the CA to its root
+ * written at deploy as one S3 object (`<prefix>bundle.pem`) for mutual-TLS trust stores. When the
+ * chain changes (a replaced CA, a renewed CA certificate), the certificates it no longer holds
+ * stay in the object for the overlap, counted from when each was first superseded (kept in the
+ * object's metadata); they are dropped at the first update of the bundle after the overlap.
+ * Physical ID: `s3://<bucket>/<key>`. Data: the `VersionId` of the object written.
+ */
+export interface PrivateCaTrustBundleResourceProperties {
+  readonly CertificateAuthorityArn: string;
+  /** The CA's complete chain (PEM), from the CA to its root, as CloudFormation installed it. */
+  readonly CertificateChain: string;
+  readonly Bucket: string;
+  /** The object key (`<prefix>bundle.pem`). */
+  readonly Key: string;
+  /** Whole seconds a superseded certificate stays, as a string. */
+  readonly OverlapSeconds: string;
+  readonly RemovalPolicy: 'retain' | 'destroy';
+}
+
+/** `Custom::PrivateCaTrustBundle` attributes: only what is not known at synth. */
+export interface PrivateCaTrustBundleResourceAttributes {
+  /** The S3 version of the bundle now in force (a new one whenever the content changes). */
+  readonly VersionId: string;
+}
+
+export const PRIVATE_CA_TRUST_BUNDLE_RESOURCE_TYPE = 'Custom::PrivateCaTrustBundle';
+
+/** The name of the bundle object under its key prefix. */
+export const TRUST_BUNDLE_OBJECT_NAME = 'bundle.pem';
+/** The default overlap of a replaced CA's certificates, and the longest allowed. */
+export const TRUST_BUNDLE_DEFAULT_OVERLAP_DAYS = 30;
+export const TRUST_BUNDLE_MAX_OVERLAP_DAYS = 3650;
+/**
+ * The longest bundle key, in UTF-8 bytes: S3 takes 1024, but the physical ID
+ * `s3://<bucket>/<key>` must stay within CloudFormation's 1024 characters with a 63-character bucket name.
+ */
+export const TRUST_BUNDLE_KEY_MAX_BYTES = 950;
+
+/** Returns the rule a trust bundle's overlap (in seconds) breaks, or undefined. */
+export function trustBundleOverlapProblem(seconds: number): string | undefined {
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > TRUST_BUNDLE_MAX_OVERLAP_DAYS * 86400) {
+    return `must be whole seconds from 0 to ${TRUST_BUNDLE_MAX_OVERLAP_DAYS} days, got ${seconds} seconds`;
+  }
+  return undefined;
+}
+
+/** Returns the rule a trust bundle's key prefix breaks, or undefined. */
+export function trustBundleKeyPrefixProblem(prefix: string): string | undefined {
+  const bytes = Buffer.byteLength(prefix + TRUST_BUNDLE_OBJECT_NAME, 'utf8');
+  if (bytes > TRUST_BUNDLE_KEY_MAX_BYTES) {
+    return `makes an object key of ${bytes} bytes (with '${TRUST_BUNDLE_OBJECT_NAME}'); at most ${TRUST_BUNDLE_KEY_MAX_BYTES} are allowed `
+      + '(the physical ID s3://<bucket>/<key> must fit in CloudFormation\'s 1024 characters)';
+  }
+  if (prefix.startsWith('/')) {
+    return `must not begin with '/' (an S3 key has no leading slash), got '${prefix}'`;
+  }
+  if (prefix !== '' && !prefix.endsWith('/')) {
+    return `must end with '/' (the bundle is '<prefix>${TRUST_BUNDLE_OBJECT_NAME}'), got '${prefix}'`;
+  }
+  if ([...prefix].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) {
+    return 'must not contain control characters';
+  }
+  return undefined;
+}
