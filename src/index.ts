@@ -5,6 +5,7 @@ export * from './dms/dms-certificate';
 export * from './lightsail/lightsail-certificate';
 export * from './acm-pca/private-ca-options';
 export * from './acm-pca/private-ca';
+export * from './acm-pca/trust-bundle';
 export * from './acm-pca/issued-certificate';
 export * from './alibaba/alibaba-kms-certificate';
 export * from './expiry/expiry-notifications';

@@ -29,6 +29,7 @@ import {
 import { expiryNoticesResource, privateCaProvider, resourcePolicy, templateArn, templatePem } from './private-ca-permissions';
 import { IPrivateCa, PrivateCaProps } from './private-ca-props';
 import { revocation } from './private-ca-revocation';
+import { TrustBundle } from './trust-bundle';
 import {
   caArnProblem,
   PERMANENT_DELETION_DEFAULT_DAYS,
@@ -384,6 +385,16 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
     }
     this.policyDocument.addStatements(statement.hasResource ? statement : statement.copy({ resources: [this.certificateAuthorityArn] }));
     return { statementAdded: true, policyDependable: this.policyResource };
+  }
+
+  /**
+   * The CA's trust bundle: its PEM chain, from the CA to its root, written at deploy as an S3
+   * object, with helpers for ALB and API Gateway mutual TLS and IAM Roles Anywhere. Made on first
+   * use with the defaults (a bucket of its own, a 30-day overlap); see `TrustBundle` for options.
+   */
+  public get trustBundle(): TrustBundle {
+    const existing = this.node.tryFindChild('TrustBundle');
+    return existing instanceof TrustBundle ? existing : new TrustBundle(this, 'TrustBundle', { certificateAuthority: this });
   }
 
   /** @internal the chain as a template string, for the activation of children. */
