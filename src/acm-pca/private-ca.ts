@@ -29,6 +29,7 @@ import {
 import { expiryNoticesResource, privateCaProvider, resourcePolicy, templateArn, templatePem } from './private-ca-permissions';
 import { IPrivateCa, PrivateCaProps } from './private-ca-props';
 import { revocation } from './private-ca-revocation';
+import { PrivateCaShare, PrivateCaShareOptions, SharePrincipal, sharePrivateCa } from './private-ca-sharing';
 import { TrustBundle } from './trust-bundle';
 import {
   caArnProblem,
@@ -49,6 +50,9 @@ import { HandlerResource, StatefulRemovalPolicy, statefulRemovalPolicy, validate
 
 // The family's public parts, re-exported here so that this module is the family's one entry.
 export * from './private-ca-props';
+export {
+  CaSharePermission, PrivateCaShare, PrivateCaShareOptions, PrivateCaShareProps, SharePrincipal, SharePrincipalType,
+} from './private-ca-sharing';
 
 abstract class PrivateCaBase extends Resource implements IPrivateCa, iam.IResourceWithPolicy {
   public abstract readonly certificateAuthorityArn: string;
@@ -475,6 +479,19 @@ export class PrivateCa extends PrivateCaBase implements IIssuingCertificateAutho
     return new CsrIssuedCertificate(this, id, { certificateAuthority: this, csr });
   }
 
+  /**
+   * Shares this CA with other accounts, organizational units or the whole organization through AWS
+   * RAM (`AWS::RAM::ResourceShare`), one share per permission (default: issuing end-entity
+   * certificates with `EndEntityCertificate/V1`, what `acm.PrivateCertificate` requests). The
+   * principals then issue from the CA in their own accounts, by its ARN.
+   *
+   * RAM writes and maintains the CA's resource-based policy itself: a shared CA cannot also take
+   * `addToResourcePolicy` (nor a grant to another account's principal), and synth fails if both are
+   * used. Permissions whose templates ACM Private CA does not allow across accounts are refused.
+   */
+  public shareWith(principals: SharePrincipal[], options: PrivateCaShareOptions = {}): PrivateCaShare {
+    return sharePrivateCa(this, principals, options);
+  }
 
   private assertCanIssue(method: string): void {
     if (!this.activated) {
