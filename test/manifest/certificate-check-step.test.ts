@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { CertificatePem, PrivateKey, ServerCertificate } from '../../src';
 import { CertificateCheckStep } from '../../src/manifest/certificate-check-step';
 import { runCli } from '../../src/manifest/cli/check';
+import { versionLabel } from '../../src/manifest/cli/main';
 import { makeTestPki, TestCertificate, TestPki } from '../support/fixtures/pki';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
@@ -242,7 +243,7 @@ describe('CertificateCheckStep in a CodePipeline', () => {
 
     // The version the build runs is this library's, as the CLI itself reports it.
     const version = runCommands(new CertificateCheckStep('Version', { installCommands: [`node ${step.cliDirectory}/index.js --version`] }), assembly.directory);
-    expect(version.stdout.split('\n')[0]).toBe(PACKAGE_VERSION);
+    expect(version.stdout.split('\n')[0]).toBe(versionLabel(PACKAGE_VERSION));
     // The whole assembly, both stages' certificates included, checked without a registry.
     const build = runCommands(step, assembly.directory);
     expect(build.stderr).toBe('');
