@@ -81,6 +81,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-s3@^3',
     '@aws-sdk/client-database-migration-service@^3',
     '@aws-sdk/client-lightsail@^3',
+    // AcmImportedCertificate's handler, and `check --live` (DescribeStackResources).
+    '@aws-sdk/client-acm@^3',
+    '@aws-sdk/client-cloudformation@^3',
     // The registry here serves no newer ACM PCA client; handlers use the runtime's SDK anyway.
     '@aws-sdk/client-acm-pca@3.523.0',
     '@alicloud/openapi-client@^0.4.15',
