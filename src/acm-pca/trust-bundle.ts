@@ -136,10 +136,18 @@ const ANCHOR_NAME_PATTERN = /^[ a-zA-Z0-9_-]{1,255}$/;
  * ```
  */
 export class TrustBundle extends Construct implements ITrustBundle {
+  /** The bucket holding the bundle: the one created for it, or the one you gave. */
   public readonly bucket: s3.IBucket;
+  /** The key of the bundle object (`<keyPrefix>bundle.pem`). */
   public readonly objectKey: string;
+  /**
+   * The S3 version of the bundle in force (the handler's `VersionId`): a new one whenever its
+   * content changes. Consumers that pin it are updated with it, and wait for the bundle to be written.
+   */
   public readonly objectVersion: string;
+  /** `s3://<bucket>/<key>`: API Gateway's mutual-TLS `truststoreUri` (with `objectVersion` as `truststoreVersion`). */
   public readonly s3Uri: string;
+  /** The ARN of the CA whose chain the bundle holds. */
   public readonly certificateAuthorityArn: string;
   /** How long a superseded CA certificate stays in the bundle. */
   public readonly overlap: Duration;
