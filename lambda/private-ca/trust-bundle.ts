@@ -226,15 +226,22 @@ interface NextBundle {
   readonly dropped: number;
 }
 
-function nextBundle(desired: Desired, published: Published | undefined, at: number): NextBundle {
+/**
+ * `previousChain` is the chain of the properties being replaced: kept like the published
+ * certificates, so that a bundle that moves (a new bucket or key) or was deleted by hand still keeps
+ * the chain it replaces for the overlap.
+ */
+function nextBundle(desired: Desired, published: Published | undefined, at: number, previousChain: BundleCertificate[] = []): NextBundle {
   const current = new Set(desired.chain.map((c) => c.fingerprint));
   const stillTrusted: Array<{ cert: BundleCertificate; since: number }> = [];
+  const seen = new Set<string>();
   let dropped = 0;
-  for (const cert of published?.certificates ?? []) {
-    if (current.has(cert.fingerprint)) {
+  for (const cert of [...published?.certificates ?? [], ...previousChain]) {
+    if (current.has(cert.fingerprint) || seen.has(cert.fingerprint)) {
       continue; // Current again (e.g. a rollback): never dropped, no longer superseded.
     }
-    const since = published!.superseded.get(cert.fingerprint.slice(0, FINGERPRINT_CHARS)) ?? at;
+    seen.add(cert.fingerprint);
+    const since = published?.superseded.get(cert.fingerprint.slice(0, FINGERPRINT_CHARS)) ?? at;
     if (at - since >= desired.overlapMs || cert.notAfterMs <= at) {
       dropped++;
       continue;
@@ -255,9 +262,9 @@ function ownerMetadata(owner: Owner): Record<string, string> {
 }
 
 /** Writes the bundle unless the object already holds it; returns the version in force. */
-async function publish(desired: Desired, published: Published | undefined, owner: Owner): Promise<string> {
+async function publish(desired: Desired, published: Published | undefined, owner: Owner, previousChain: BundleCertificate[] = []): Promise<string> {
   const uri = uriOf(desired.bucket, desired.key);
-  const next = nextBundle(desired, published, now());
+  const next = nextBundle(desired, published, now(), previousChain);
   const sameOwner = published?.ownership.kind === 'this';
   if (published && sameOwner && published.body === next.body && published.supersededText === next.supersededText
     && published.versionId && published.versionId !== 'null') {
@@ -309,6 +316,16 @@ function response(desired: Desired, versionId: string): OnEventResponse {
 
 const ownerOf = (event: TrustBundleEvent): Owner => ({ StackId: event.StackId, LogicalResourceId: event.LogicalResourceId });
 
+/** The chain an Update replaces (none on Create, or when it cannot be read: it is only kept, never required). */
+function previousChainOf(event: TrustBundleEvent): BundleCertificate[] {
+  const old = event.RequestType === 'Update' ? event.OldResourceProperties?.CertificateChain : undefined;
+  try {
+    return old === undefined ? [] : certificatesOf(String(old), 'the previous certificateChain');
+  } catch {
+    return [];
+  }
+}
+
 async function createOrMove(event: TrustBundleEvent): Promise<OnEventResponse> {
   const desired = parseProps(event.ResourceProperties);
   const owner = ownerOf(event);
@@ -317,7 +334,7 @@ async function createOrMove(event: TrustBundleEvent): Promise<OnEventResponse> {
     // A retried create finds what it wrote; anything else at the key is not adopted.
     assertAdoptable(published.ownership, `the object ${uriOf(desired.bucket, desired.key)}`, 'keyPrefix');
   }
-  return response(desired, await publish(desired, published, owner));
+  return response(desired, await publish(desired, published, owner, previousChainOf(event)));
 }
 
 async function update(event: TrustBundleEvent): Promise<OnEventResponse> {
@@ -333,7 +350,7 @@ async function update(event: TrustBundleEvent): Promise<OnEventResponse> {
   } else {
     log('warn', 'the trust bundle was gone; it is written again', { uri: event.PhysicalResourceId });
   }
-  return response(desired, await publish(desired, published, owner));
+  return response(desired, await publish(desired, published, owner, previousChainOf(event)));
 }
 
 /** With removalPolicy DESTROY, every version of the object (so an owned bucket can be deleted after it). */

@@ -331,13 +331,13 @@ describe('Custom::PrivateCaTrustBundle', () => {
     expect(s3.versions('bundles', 'bundle.pem')).toHaveLength(1);
   });
 
-  test('an object deleted by hand is written again on update; a bucket gone is a successful delete', async () => {
+  test('an object deleted by hand is written again on update, with the chain it replaces; a bucket gone is a successful delete', async () => {
     const d = driver();
     const id = (await d.create(props(chainOf(rootA)))).physicalResourceId!;
     s3.buckets.get('bundles')!.objects.delete('bundle.pem');
     const updated = await d.update(id, props(chainOf(rootA)), props(chainOf(rootB)));
     expect(updated.error).toBeUndefined();
-    expect(namesIn(s3.latest('bundles', 'bundle.pem')!.body)).toEqual(['Root B']);
+    expect(namesIn(s3.latest('bundles', 'bundle.pem')!.body)).toEqual(['Root B', 'Root A']);
     s3.buckets.delete('bundles');
     const deleted = await d.delete(id, props(chainOf(rootB)));
     expect(deleted.error).toBeUndefined();
@@ -349,7 +349,17 @@ describe('Custom::PrivateCaTrustBundle', () => {
     s3.versions('bundles', 'bundle.pem').push({ versionId: 'hand', body: 'not a pem', metadata: {} });
     const updated = await d.update(id, props(chainOf(rootA)), props(chainOf(rootB)));
     expect(updated.error).toBeUndefined();
-    expect(namesIn(s3.latest('bundles', 'bundle.pem')!.body)).toEqual(['Root B']);
+    expect(namesIn(s3.latest('bundles', 'bundle.pem')!.body)).toEqual(['Root B', 'Root A']);
+  });
+
+  test('a bundle that moves while its CA is replaced takes the chain it replaces along for the overlap', async () => {
+    const d = driver();
+    const id = (await d.create(props(chainOf(subA, rootA)))).physicalResourceId!;
+    const moved = await d.update(id, props(chainOf(subA, rootA)), props(chainOf(rootB), { Key: 'next/bundle.pem' }));
+    expect(moved.physicalResourceId).toBe('s3://bundles/next/bundle.pem');
+    expect(namesIn(s3.latest('bundles', 'next/bundle.pem')!.body)).toEqual(['Root B', 'Issuing A', 'Root A']);
+    // The old object is CloudFormation's to delete, in the cleanup.
+    expect(s3.versions('bundles', 'bundle.pem')).toHaveLength(1);
   });
 
   test('bad input names the property and writes nothing', async () => {
