@@ -54,7 +54,7 @@ export function withOwnerTags(
   ];
 }
 
-/** Whether ownership tags are among `tags` (the reconcile of tags must never remove them). */
+/** Whether `key` is an ownership tag's (the user cannot set one, and a tag reconcile keeps them). */
 export function isOwnerTagKey(key: string): boolean {
   return key === OWNER_STACK_TAG || key === OWNER_LOGICAL_ID_TAG;
 }

@@ -13,6 +13,7 @@ import { errorMessage, errorName, InputError, translateError } from '../../lambd
 import { customResourceHandler, MAX_RESPONSE_BYTES, ResourceLifecycle } from '../../lambda/shared/handler';
 import { describeEvent, log, redact, REDACTED, REDACTED_PRIVATE_KEY } from '../../lambda/shared/log';
 import { parseMaterialSource, readMaterial, readMaterialBytes } from '../../lambda/shared/material';
+import { ownedName, ownerTags, ownershipOf, withOwnerTags } from '../../lambda/shared/ownership';
 import { contentHash, generatedName } from '../../lambda/shared/physical-name';
 import { isThrottlingOrTransient, retryConfig, retryWhile, withRetry } from '../../lambda/shared/retry';
 import type { MaterialSource } from '../../src/contract/material-source';
@@ -873,5 +874,35 @@ describe('durationText', () => {
     expect(durationText(45_000)).toBe('45 seconds');
     expect(durationText(400)).toBe('0.4 seconds');
     expect(durationText(1000)).toBe('1 second');
+  });
+});
+
+describe('ownership', () => {
+  const longStack = `arn:aws:cloudformation:ap-southeast-2:123456789012:stack/${'Platform-Certificates-'.repeat(5)}Prod/0f9e8d7c-6b5a-4321-8765-43210fedcba9`;
+  const owner = { StackId: longStack, LogicalResourceId: 'WebCertificate1A2B3C4D' };
+
+  test('a stack ID longer than the service\'s tag values is tagged as its hash, and still recognised', () => {
+    const tags = ownerTags(owner, 128);
+    expect(tags[0].Value).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(tags[0].Value.length).toBeLessThanOrEqual(128);
+    expect(ownershipOf(tags, owner)).toEqual({ kind: 'this' });
+    expect(ownershipOf(tags, { ...owner, StackId: longStack.replace('Prod', 'Test') }).kind).toBe('other');
+  });
+
+  test('this resource, a sibling of the same stack, another stack, or no owner at all', () => {
+    const tags = ownerTags(owner);
+    expect(ownershipOf(tags, owner)).toEqual({ kind: 'this' });
+    expect(ownershipOf(tags, { ...owner, LogicalResourceId: 'Other' })).toEqual({ kind: 'sibling', logicalId: 'WebCertificate1A2B3C4D' });
+    expect(ownershipOf([{ key: 'team', value: 'edge' }], owner)).toEqual({ kind: 'unknown' });
+    // The user's tags keep their order; ownership tags cannot be overridden by them.
+    expect(withOwnerTags([{ Key: 'cdk-certificates:stack-id', Value: 'forged' }, { Key: 'team', Value: 'edge' }], owner))
+      .toEqual([{ Key: 'team', Value: 'edge' }, ...tags]);
+  });
+
+  test('generated names differ per stack (region, account, UUID) and fit the service', () => {
+    const a = ownedName(owner, 'Web_Iam-3EDCD736', ['fingerprint'], { maxLength: 128 });
+    const b = ownedName({ ...owner, StackId: longStack.replace('ap-southeast-2', 'eu-west-1') }, 'Web_Iam-3EDCD736', ['fingerprint'], { maxLength: 128 });
+    expect(a).not.toBe(b);
+    expect(a).toMatch(/^Web_Iam-3EDCD736-[0-9a-f]{10}$/);
   });
 });
