@@ -11,3 +11,4 @@ export * from './alibaba/alibaba-kms-certificate';
 export * from './expiry/expiry-notifications';
 export * from './manifest/certificate-manifest';
 export * from './manifest/certificate-check-step';
+export * from './acm/acm-imported-certificate';
