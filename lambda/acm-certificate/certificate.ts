@@ -11,10 +11,11 @@ import {
   reimportProblems,
 } from '../../src/contract/acm-certificate';
 import {
+  CertificateSummary,
   checkCertificateChain,
   checkDates,
   checkPrivateKeyMatchesCertificate,
-  parseCertificates,
+  summarizeCertificates,
 } from '../../src/contract/x509';
 import type { OnEventRequest, OnEventResponse } from '../shared/cfn';
 import { service } from '../shared/clients';
@@ -338,20 +339,30 @@ function respond(arn: string, desired: Desired, outcome: string): OnEventRespons
   return { PhysicalResourceId: arn, Data: data };
 }
 
+/**
+ * Whether ACM holds this certificate and chain. Fingerprints identify certificates whatever the
+ * PEM's line endings or wrapping. Self-signed roots after the desired chain are no difference: a
+ * root is never needed to serve TLS, and a service may return the chain with its trust anchor.
+ */
 function sameContent(existing: Existing, desired: Desired): boolean {
-  const same = (a: string | undefined, b: string | undefined) => fingerprints(a).join() === fingerprints(b).join();
-  return same(existing.certificate, desired.certificate) && same(existing.chain, desired.chain);
+  const have = certificates(existing.chain);
+  const want = certificates(desired.chain);
+  const [current] = certificates(existing.certificate);
+  const [wanted] = certificates(desired.certificate);
+  return current !== undefined && wanted !== undefined && current.fingerprintSha256 === wanted.fingerprintSha256
+    && have.length >= want.length
+    && want.every((c, i) => have[i].fingerprintSha256 === c.fingerprintSha256)
+    && have.slice(want.length).every(c => c.selfSigned);
 }
 
-/** Fingerprints identify certificates whatever the PEM's line endings or wrapping. */
-function fingerprints(pem: string | undefined): string[] {
+function certificates(pem: string | undefined): CertificateSummary[] {
   if (pem === undefined || pem.trim().length === 0) {
     return [];
   }
   try {
-    return parseCertificates(pem, 'certificate').map(c => c.fingerprint256);
+    return summarizeCertificates(pem, 'certificate');
   } catch {
-    return ['unreadable'];
+    return [];
   }
 }
 

@@ -286,6 +286,25 @@ describe('rollback and updates of expired material', () => {
     expect(acm.log.filter(op => op === 'ImportCertificate')).toHaveLength(1);
   });
 
+  test('a chain ACM returns with a self-signed root after it is the same chain: no re-import', async () => {
+    const created = await driver.create(props({}, pki.leaf, pki.intermediate.certificatePem));
+    const arn = created.physicalResourceId!;
+    acm.certificates.get(arn)!.chain = pki.chainPem;
+    const writes = acm.writeCalls();
+    const intermediateOnly = pki.intermediate.certificatePem;
+    const step = await driver.update(arn, props({}, pki.leaf, intermediateOnly), props({ Tags: [] }, pki.leaf, intermediateOnly));
+    expect(step.error).toBeUndefined();
+    expect(step.data!.Import).toBe('unchanged');
+    expect(acm.writeCalls()).toBe(writes);
+    // A chain without the intermediate is new material: re-imported in place.
+    const dropped = await driver.update(arn, props({}, pki.leaf, pki.intermediate.certificatePem), props({}, pki.leaf, null));
+    expect(dropped.data!.Import).toBe('reimported');
+    const fromRoot = await makeLeaf(pki.root, { commonName: 'www.example.com' });
+    const otherIssuer = await driver.update(arn, props({}, pki.leaf), props({}, fromRoot, pki.root.certificatePem));
+    expect(otherIssuer.data!.Import).toBe('reimported');
+    driver.assertNoLeak(secrets(fromRoot));
+  });
+
   test('retain leaves the certificate in ACM', async () => {
     const created = await driver.create(props({ RemovalPolicy: 'retain' }));
     const step = await driver.delete(created.physicalResourceId!, props({ RemovalPolicy: 'retain' }));
