@@ -76,6 +76,14 @@ export interface AcmImportedCertificateProps {
  * @resource Custom::AcmImportedCertificate
  */
 export class AcmImportedCertificate extends Resource implements acm.ICertificate, ITaggable {
+  /**
+   * Imports an ACM certificate by its ARN (as `acm.Certificate.fromCertificateArn` does), e.g. one
+   * this construct imported in another stack.
+   */
+  public static fromCertificateArn(scope: Construct, id: string, certificateArn: string): acm.ICertificate {
+    return acm.Certificate.fromCertificateArn(scope, id, certificateArn);
+  }
+
   public readonly certificateArn: string;
 
   /**

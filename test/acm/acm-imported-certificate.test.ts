@@ -140,6 +140,14 @@ describe('AcmImportedCertificate template', () => {
 });
 
 describe('AcmImportedCertificate is an acm.ICertificate', () => {
+  test('fromCertificateArn imports an ACM certificate with its metric', () => {
+    const stack = newStack();
+    const arn = 'arn:aws:acm:eu-west-1:123456789012:certificate/0f9e8d7c-6b5a-4321-8765-43210fedcba9';
+    const cert = AcmImportedCertificate.fromCertificateArn(stack, 'Imported', arn);
+    expect(cert.certificateArn).toBe(arn);
+    expect(cert.metricDaysToExpiry().dimensions).toEqual({ CertificateArn: arn });
+  });
+
   test('metricDaysToExpiry is ACM\'s DaysToExpiry (minimum over a day) and takes an alarm', () => {
     const stack = newStack();
     const cert = new AcmImportedCertificate(stack, 'Web', props(stack));
