@@ -11,7 +11,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { EKU, KU, makeUsageLeaf } from './acm-fixtures';
-import { AcmImportedCertificate, AcmImportedCertificateProps, CertificatePem, PrivateKey } from '../../src';
+import { AcmImportedCertificate, AcmImportedCertificateProps, CertificatePem, PrivateCa, PrivateKey } from '../../src';
 import { makeTestPki, TestCertificate, TestPki } from '../support/fixtures/pki';
 
 let pki: TestPki;
@@ -193,6 +193,17 @@ describe('AcmImportedCertificate is an acm.ICertificate', () => {
       DistributionConfig: Match.objectLike({ ViewerCertificate: Match.objectLike({ AcmCertificateArn: ref }) }),
     });
     template.hasResourceProperties('AWS::ApiGateway::DomainName', { RegionalCertificateArn: ref });
+  });
+
+  test('a certificate a PrivateCa issued is imported from its secret, pinned to the issued version', () => {
+    const stack = newStack();
+    const root = new PrivateCa(stack, 'Root', { subject: { commonName: 'Example Root CA' } });
+    const web = root.issueCertificate('Web', { commonName: 'www.example.com', dnsNames: ['www.example.com'], validity: Duration.days(90) });
+    new AcmImportedCertificate(stack, 'Acm', { certificate: web.certificatePem, privateKey: web.privateKey, certificateChain: web.certificateChainPem });
+    const properties = Object.values(Template.fromStack(stack).findResources('Custom::AcmImportedCertificate'))[0].Properties;
+    for (const field of ['Certificate', 'PrivateKey', 'CertificateChain']) {
+      expect(properties[field]).toMatchObject({ kind: 'secret', versionId: { 'Fn::GetAtt': [expect.stringMatching(/^RootWeb/), expect.any(String)] } });
+    }
   });
 
   test('notifyBeforeExpiry schedules notices from the known notAfter', () => {
