@@ -143,7 +143,10 @@ const SECRET_ERRORS: Record<string, ErrorExplainer> = {
   InvalidRequestException: () => 'the secret cannot be read now (it may be scheduled for deletion); restore it or point to another secret',
 };
 
-async function getSecret(source: { secretId: string; versionId?: string; versionStage?: string }, property: string): Promise<{ text?: string; binary?: Uint8Array }> {
+async function getSecret(
+  source: { secretId: string; versionId?: string; versionStage?: string },
+  property: string,
+): Promise<{ text?: string; binary?: Uint8Array }> {
   const { secretId, versionId, versionStage } = source;
   const pin = versionId !== undefined ? ` version ${versionId}` : versionStage !== undefined ? ` stage ${versionStage}` : '';
   try {
