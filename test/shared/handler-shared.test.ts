@@ -1,5 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
+import * as acmHandler from '../../lambda/acm-certificate';
 import * as alibabaHandler from '../../lambda/alibaba-kms-certificate';
 import * as dmsHandler from '../../lambda/dms-certificate';
 import * as lightsailHandler from '../../lambda/lightsail-certificate';
@@ -767,6 +768,7 @@ describe('customResourceHandler (the onEvent/isComplete skeleton)', () => {
     ['private-ca-issued-certificate', issuedHandler],
     ['lightsail-certificate', lightsailHandler],
     ['alibaba-kms-certificate', alibabaHandler],
+    ['acm-certificate', acmHandler],
   ])('the %s handler writes the failure log', async (kind, module) => {
     const onEvent = module.onEvent as (e: OnEventRequest<unknown>) => Promise<unknown>;
     const { error, lines } = await asyncLogged(() => onEvent(event({ ResourceType: 'Custom::Unknown' })));

@@ -12,12 +12,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { GetBucketVersioningCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   GetSecretValueCommand,
   PutSecretValueCommand,
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import * as acmSource from '../../lambda/acm-certificate';
 import * as alibabaSource from '../../lambda/alibaba-kms-certificate';
 import * as dmsSource from '../../lambda/dms-certificate';
 import * as lightsailSource from '../../lambda/lightsail-certificate';
@@ -25,6 +27,8 @@ import * as privateCaSource from '../../lambda/private-ca';
 import * as issuedSource from '../../lambda/private-ca-issued-certificate';
 import * as serverSource from '../../lambda/server-certificate';
 import { MAX_RESPONSE_BYTES } from '../../lambda/shared/handler';
+import { ACM_IMPORTED_CERTIFICATE_RESOURCE_TYPE, ACM_TAG_RULES } from '../../src/contract/acm-certificate';
+import type { AcmImportedCertificateResourceProperties } from '../../src/contract/acm-certificate';
 import type { AlibabaKmsCertificateResourceProperties } from '../../src/contract/alibaba-kms-certificate';
 import { ALIBABA_TAG_RULES, MAX_SUBJECT_ALTERNATIVE_NAMES as ALIBABA_MAX_SANS, MAX_TAGS as ALIBABA_MAX_TAGS } from '../../src/contract/alibaba-kms-certificate';
 import { DMS_CERTIFICATE_IDENTIFIER_MAX_LENGTH, DMS_CERTIFICATE_RESOURCE_TYPE, DMS_TAG_KEY_MAX_LENGTH, DMS_TAG_VALUE_MAX_LENGTH, DmsCertificateResourceProperties } from '../../src/contract/dms-certificate';
@@ -44,11 +48,22 @@ import {
   PRIVATE_CA_EXPIRY_NOTICES_RESOURCE_TYPE,
   PRIVATE_CA_POLICY_RESOURCE_TYPE,
   PRIVATE_CA_RESOURCE_TYPE,
+  PRIVATE_CA_TRUST_BUNDLE_RESOURCE_TYPE,
   PERMANENT_DELETION_MAX_DAYS,
+  TRUST_BUNDLE_KEY_MAX_BYTES,
+  TRUST_BUNDLE_MAX_OVERLAP_DAYS,
+  TRUST_BUNDLE_OBJECT_NAME,
 } from '../../src/contract/private-ca';
-import type { PrivateCaExpiryNoticesResourceProperties, PrivateCaPolicyResourceProperties, PrivateCaResourceProperties } from '../../src/contract/private-ca';
+import type {
+  PrivateCaExpiryNoticesResourceProperties,
+  PrivateCaPolicyResourceProperties,
+  PrivateCaResourceProperties,
+  PrivateCaTrustBundleResourceProperties,
+} from '../../src/contract/private-ca';
 import { SERVER_CERTIFICATE_NAME_MAX_LENGTH, SERVER_CERTIFICATE_PATH_MAX_LENGTH, SERVER_CERTIFICATE_RESOURCE_TYPE } from '../../src/contract/server-certificate';
 import type { ServerCertificateResourceProperties } from '../../src/contract/server-certificate';
+import { makeUsageLeaf } from '../acm/acm-fixtures';
+import { FakeAcm } from '../acm/fake-acm';
 import { FakeAcmPca, FakeCa } from '../support/fakes/acm-pca';
 import { FakeAlibabaKmsServer } from '../support/fakes/alibaba-kms-server';
 import { FakeDms } from '../support/fakes/dms';
@@ -65,7 +80,9 @@ const dmsHandler = handlerUnderTest('dms-certificate', dmsSource);
 const privateCaHandler = handlerUnderTest('private-ca', privateCaSource);
 const issuedHandler = handlerUnderTest('private-ca-issued-certificate', issuedSource);
 const alibabaHandler = handlerUnderTest('alibaba-kms-certificate', alibabaSource);
-const retryConfigs = [lightsailHandler, serverHandler, dmsHandler, privateCaHandler, issuedHandler, alibabaHandler].map((h) => h.retryConfig);
+const acmHandler = handlerUnderTest('acm-certificate', acmSource);
+const retryConfigs = [lightsailHandler, serverHandler, dmsHandler, privateCaHandler, issuedHandler, alibabaHandler, acmHandler]
+  .map((h) => h.retryConfig);
 
 /**
  * The longest stack ID CloudFormation sends: the longest partition and region names, a stack name
@@ -536,5 +553,114 @@ describe('alibaba-kms-certificate', () => {
     } as AlibabaKmsCertificateResourceProperties);
     const create = await driver.create(props);
     measure('alibaba-kms-certificate', create, `${ALIBABA_MAX_SANS} names, ${tagCount} longest tags (onEvent and isComplete Data merged)`);
+  });
+});
+
+describe('acm-certificate', () => {
+  let pki: TestPki;
+  let acm: FakeAcm;
+  let store: FakeMaterialStore;
+
+  beforeAll(async () => {
+    pki = await makeTestPki();
+  });
+
+  beforeEach(() => {
+    acm = new FakeAcm().install();
+    store = new FakeMaterialStore();
+    store.install();
+  });
+
+  afterEach(() => {
+    acm.restore();
+    store.restore();
+  });
+
+  test('Custom::AcmImportedCertificate: an RSA 4096 certificate, 48 longest tags (ACM\'s 50 less the two ownership tags), 10 notices; re-imported in place', async () => {
+    // The response echoes no material: the key algorithm with the longest ACM name, the dates and the outcome.
+    const leaf = await makeUsageLeaf(pki.intermediate, { key: 'RSA_4096' });
+    const renewed = await makeUsageLeaf(pki.intermediate, { key: 'RSA_4096' });
+    const tagCount = ACM_TAG_RULES.maxTags - (ACM_TAG_RULES.ownershipTags ? 2 : 0);
+    const tags = longestTags(tagCount, ACM_TAG_RULES.keyMaxLength, ACM_TAG_RULES.valueMaxLength);
+    const propsFor = (cert: typeof leaf) => stringifyProps({
+      Certificate: { kind: 'inline', value: cert.certificatePem },
+      CertificateChain: { kind: 'inline', value: pki.chainPem },
+      PrivateKey: { kind: 'secret', secretId: store.putSecret(`key-${cert.certificate.serialNumber}`, { privateKey: cert.privateKeyPem }), jsonField: 'privateKey' },
+      Tags: tags,
+      RemovalPolicy: 'destroy',
+      NotifyDaysBefore: LONGEST_NOTIFY_DAYS,
+    } as AcmImportedCertificateResourceProperties);
+    const driver = driverFor<AcmImportedCertificateResourceProperties>(acmHandler, ACM_IMPORTED_CERTIFICATE_RESOURCE_TYPE,
+      () => acm.calls() + store.calls());
+    const first = propsFor(leaf);
+    const create = await driver.create(first);
+    measure('acm-certificate', create, `RSA 4096 with its chain, ${tagCount} longest tags, 10 notices`);
+    const update = await driver.update(create.physicalResourceId!, first, propsFor(renewed));
+    expect(update.physicalResourceId).toBe(create.physicalResourceId);
+    measure('acm-certificate', update, 'the same, new material re-imported under the same ARN');
+  });
+});
+
+/** S3 as the trust bundle handler uses it on a create: nothing published yet, versioning on, a put. */
+class TrustBundleS3Stub {
+  private stub?: LooseStub;
+
+  public constructor(private readonly versionId: string) {}
+
+  public calls(): number {
+    return this.stub?.calls().length ?? 0;
+  }
+
+  public install(): void {
+    const stub = looseMock(S3Client);
+    stub.on(ListObjectsV2Command).resolves({ Contents: [], $metadata: {} });
+    stub.on(GetBucketVersioningCommand).resolves({ Status: 'Enabled', $metadata: {} });
+    stub.on(PutObjectCommand).resolves({ VersionId: this.versionId, $metadata: {} });
+    this.stub = stub;
+  }
+
+  public restore(): void {
+    this.stub?.restore();
+    this.stub = undefined;
+  }
+}
+
+describe('private-ca trust bundle', () => {
+  // S3 documents version IDs as opaque strings of at most 1,024 bytes.
+  const longestVersionId = 'v'.repeat(1024);
+  let pki: TestPki;
+  let s3: TrustBundleS3Stub;
+
+  beforeAll(async () => {
+    pki = await makeTestPki();
+  });
+
+  beforeEach(() => {
+    s3 = new TrustBundleS3Stub(longestVersionId);
+    s3.install();
+  });
+
+  afterEach(() => {
+    s3.restore();
+  });
+
+  test('Custom::PrivateCaTrustBundle: the longest bucket name and key (each key character escaped in JSON), the longest S3 version ID', async () => {
+    const bucket = `b${'0'.repeat(62)}`;
+    // The physical ID is s3://<bucket>/<key>: a key of backslashes is twice its length in the response body.
+    const prefix = `${'\\'.repeat(TRUST_BUNDLE_KEY_MAX_BYTES - TRUST_BUNDLE_OBJECT_NAME.length - 1)}/`;
+    const key = prefix + TRUST_BUNDLE_OBJECT_NAME;
+    expect(Buffer.byteLength(key, 'utf8')).toBe(TRUST_BUNDLE_KEY_MAX_BYTES);
+    const driver = driverFor<PrivateCaTrustBundleResourceProperties>(privateCaHandler, PRIVATE_CA_TRUST_BUNDLE_RESOURCE_TYPE,
+      () => s3.calls());
+    const create = await driver.create(stringifyProps({
+      CertificateAuthorityArn: 'arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555',
+      CertificateChain: [pki.intermediate.certificatePem.trim(), pki.root.certificatePem.trim()].join('\n'),
+      Bucket: bucket,
+      Key: key,
+      OverlapSeconds: String(TRUST_BUNDLE_MAX_OVERLAP_DAYS * 86400),
+      RemovalPolicy: 'destroy',
+    } as PrivateCaTrustBundleResourceProperties));
+    expect(create.physicalResourceId).toBe(`s3://${bucket}/${key}`);
+    measure('private-ca', create, `bucket name of ${bucket.length}, key of ${key.length} bytes (JSON-escaped to ${JSON.stringify(key).length - 2}), version ID of ${longestVersionId.length} characters`);
   });
 });
