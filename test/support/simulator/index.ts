@@ -69,7 +69,7 @@ export class Simulator {
 
   /**
    * Between tests: deletes every stack still deployed, then forgets every stack whatever the
-   * outcome, drops outside consumers, and empties moto and the IAM, DMS and Lightsail fakes, so the
+   * outcome, drops outside consumers, and empties moto and the IAM, DMS, Lightsail and ACM fakes, so the
    * next test starts from an empty account. Returns the stacks whose delete failed.
    */
   public async reset(): Promise<string[]> {
@@ -94,6 +94,8 @@ export class Simulator {
     this.world.iam.inUse.clear();
     this.world.dms.certificates.clear();
     this.world.lightsail?.certificates.clear();
+    this.world.acm?.certificates.clear();
+    this.world.acm?.inUse.clear();
     // moto's state dump, read after steps, grows with every CA ever made: start empty.
     await this.world.moto.reset();
     return failed;

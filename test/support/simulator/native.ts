@@ -113,10 +113,13 @@ function consumerModel(targetsOf: (props: any, ctx: NativeContext) => Certificat
   };
 }
 
-/** A certificate ARN an ELB listener takes: IAM server certificate or ACM (not modelled: skipped). */
+/** A certificate ARN an ELB listener takes: IAM server certificate, ACM (imported, see world.ts) or ACM Private CA. */
 function targetOfArn(arn: string): CertificateTarget[] {
   if (/^arn:[^:]+:iam::\d+:server-certificate\//.test(arn)) {
     return [{ kind: 'iam', arn }];
+  }
+  if (/^arn:[^:]+:acm:[^:]+:\d+:certificate\//.test(arn)) {
+    return [{ kind: 'acm', arn }];
   }
   if (/^arn:[^:]+:acm-pca:/.test(arn)) {
     return [{ kind: 'acm-pca', arn }];

@@ -17,6 +17,12 @@
  *   certificates and endpoints (`fakes/dms.ts`: moto has no DMS certificates), Lightsail
  *   certificates (`fakes/lightsail.ts`: moto has no Lightsail). aws-sdk-client-mock replaces only
  *   the mocked client's `send`, so these fakes and moto serve side by side.
+ * - **ACM** (imported certificates, `SimWorldOptions.acm`): the in-repo FakeAcm (`../../acm/fake-acm.ts`),
+ *   in-process like the fakes above, because moto's ACM is not AWS where the handler looks: its
+ *   GetCertificate appends an Amazon certificate to the chain, so the handler never recognises its
+ *   own import (a retried or rolled-back step imports again), a re-import drops the tags, and it
+ *   enforces neither the re-import rules nor ResourceInUse. FakeAcm keeps those rules, and the
+ *   world marks the certificates its consumers use as in use, as ACM's InUseBy does.
  * - **Alibaba Cloud KMS**: `fakes/alibaba-kms-server.ts`, a local HTTP server that checks request
  *   signatures (not AWS at all).
  * The IAM and DMS fakes are account-wide singletons (IAM is global; the DMS fake names one region
@@ -25,6 +31,7 @@
 import { X509Certificate } from 'node:crypto';
 import * as http from 'node:http';
 import { ACMPCAClient, GetCertificateCommand } from '@aws-sdk/client-acm-pca';
+import { FakeAcm } from '../../acm/fake-acm';
 import { FakeAlibabaKmsServer } from '../fakes/alibaba-kms-server';
 import { FakeDms } from '../fakes/dms';
 import { FakeIam } from '../fakes/iam';
@@ -36,6 +43,7 @@ export type CertificateTarget =
   | { readonly kind: 'iam'; readonly arn?: string; readonly id?: string; readonly name?: string }
   | { readonly kind: 'dms'; readonly arn: string }
   | { readonly kind: 'acm-pca'; readonly arn: string }
+  | { readonly kind: 'acm'; readonly arn: string }
   | { readonly kind: 'alibaba'; readonly certificateId: string };
 
 /** Something that serves a certificate: a listener, a distribution, an endpoint, or outside the stacks. */
@@ -87,6 +95,8 @@ export interface SimWorldOptions {
   readonly alibaba?: boolean;
   /** Install the Lightsail fake. @default false */
   readonly lightsail?: boolean;
+  /** Install the ACM fake (imported certificates). @default false */
+  readonly acm?: boolean;
 }
 
 const ENV_KEYS = ['AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];
@@ -140,6 +150,9 @@ export class SimWorld {
     if (options.lightsail) {
       world.lightsail = new FakeLightsail().install();
     }
+    if (options.acm) {
+      world.acm = new FakeAcm().install();
+    }
     if (options.alibaba) {
       world.alibaba = new FakeAlibabaKmsServer({ regionId: 'cn-hangzhou', accountId: '5555666677778888' });
       await world.alibaba.start();
@@ -151,6 +164,7 @@ export class SimWorld {
   public readonly iam = new FakeIam();
   public readonly dms = new FakeDms();
   public lightsail?: FakeLightsail;
+  public acm?: FakeAcm;
   public alibaba?: FakeAlibabaKmsServer;
   /** Every resource operation of every stack, in order. */
   public readonly steps: StepRecord[] = [];
@@ -171,6 +185,8 @@ export class SimWorld {
   private readonly markedIam = new Set<string>();
   /** DMS endpoint identifier -> the certificate ARN it was attached to. */
   private readonly attachedDms = new Map<string, string>();
+  /** ACM certificate ARNs this world marked in use, from the consumers. */
+  private readonly markedAcm = new Set<string>();
 
   private constructor(public readonly moto: MotoServer) {}
 
@@ -178,6 +194,7 @@ export class SimWorld {
     this.iam.restore();
     this.dms.restore();
     this.lightsail?.restore();
+    this.acm?.restore();
     await this.alibaba?.stop();
     for (const c of this.pcaClients.values()) {
       c.destroy();
@@ -323,6 +340,14 @@ export class SimWorld {
         }
         return pemProblem(c.certificatePem, 'the Alibaba KMS certificate');
       }
+      case 'acm': {
+        // Imported certificates: no revocation to check, only that ACM holds the certificate.
+        // Without the ACM fake (SimWorldOptions.acm), ACM is not modelled and not checked.
+        if (this.acm && !this.acm.certificates.has(target.arn)) {
+          return 'no such ACM certificate';
+        }
+        return undefined;
+      }
       case 'acm-pca': {
         const caArn = target.arn.replace(/\/certificate\/[^/]+$/, '');
         const region = target.arn.split(':')[3];
@@ -349,9 +374,12 @@ export class SimWorld {
   private syncInUse(): void {
     const iamNames = new Map<string, string>();
     const dmsEndpoints = new Map<string, string>();
+    const acmUsers = new Map<string, string[]>();
     for (const consumer of this.consumers.values()) {
       consumer.targets.forEach((t, i) => {
-        if (t.kind === 'iam') {
+        if (t.kind === 'acm') {
+          acmUsers.set(t.arn, [...acmUsers.get(t.arn) ?? [], consumer.name]);
+        } else if (t.kind === 'iam') {
           const c = this.findIam(t);
           const name = c?.name ?? t.name ?? t.arn?.split('/').pop();
           if (name) {
@@ -379,6 +407,20 @@ export class SimWorld {
         this.markedIam.add(name);
       }
     }
+    if (this.acm) {
+      for (const arn of this.markedAcm) {
+        if (!acmUsers.has(arn)) {
+          this.acm.inUse.delete(arn);
+          this.markedAcm.delete(arn);
+        }
+      }
+      for (const [arn, users] of acmUsers) {
+        if (!this.acm.inUse.has(arn) || this.markedAcm.has(arn)) {
+          this.acm.inUse.set(arn, users);
+          this.markedAcm.add(arn);
+        }
+      }
+    }
     for (const [identifier] of this.attachedDms) {
       if (!dmsEndpoints.has(identifier)) {
         this.dms.detachEndpoint(identifier);
@@ -399,6 +441,7 @@ export function describeTarget(t: CertificateTarget): string {
     case 'iam': return `IAM server certificate ${t.arn ?? t.id ?? t.name}`;
     case 'dms': return `DMS certificate ${t.arn}`;
     case 'acm-pca': return `ACM Private CA certificate ${t.arn}`;
+    case 'acm': return `ACM certificate ${t.arn}`;
     case 'alibaba': return `Alibaba KMS certificate ${t.certificateId}`;
     default: return JSON.stringify(t);
   }
