@@ -211,6 +211,23 @@ project.bundler.addBundle('src/manifest/cli/main.ts', {
   sourcemap: false,
 });
 
+// `cdk-certificates check --live`: assets/manifest/cli/live/index.js, the AWS SDK clients it reads
+// with bundled in (no externals), so the `check` CLI above stays small and SDK-free; main.ts loads it
+// only for `--live`. Minified: the SDK is most of it. Its SDK imports are devDependencies that ship
+// inside the bundle, never from lib/, which the lint rule below allows for this file alone.
+project.bundler.addBundle('src/manifest/cli/live.ts', {
+  platform: 'node',
+  target: 'node18',
+  outfile: 'index.js',
+  sourcemap: false,
+  minify: true,
+  esbuildArgs: { '--supported:dynamic-import': 'false' },
+});
+project.eslint?.addOverride({
+  files: ['src/manifest/cli/live.ts'],
+  rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: true }] },
+});
+
 // Tests load the handler bundles from assets/, exactly as a published package does.
 project.testTask.prependSpawn(project.bundler.bundleTask);
 // No package without its handlers: every path to a tarball (and so to the wheel, which embeds it)

@@ -356,7 +356,7 @@ export function renderTable(report: CheckReport): string {
 }
 
 /** Rows under a header, columns padded to their widest cell, the last column unpadded. */
-function table(header: string[], rows: string[][]): string[] {
+export function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const format = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ');
   return [format(header), format(widths.map((w) => '-'.repeat(w))), ...rows.map(format)];
@@ -370,6 +370,7 @@ export interface CliIo {
 }
 
 export const USAGE = `Usage: cdk-certificates check <cloud-assembly-dir>... [--min-days N] [--require-all] [--format table|json]
+       cdk-certificates check --live --stack NAME [--region REGION] [--min-days N] [--format table|json]
 
 Checks the certificates recorded in a synthesized cloud assembly (e.g. cdk.out, or a stage's
 assembly-<stage> directory; nested assemblies are read too). Fails when a certificate is expired,
@@ -386,6 +387,9 @@ Options:
 
 Exit codes: 0 all healthy, 1 offenders found (or, with --require-all, a certificate not
 checkable), 2 usage or input error.
+
+With --live it checks a deployed stack's certificates at their services instead (AWS credentials,
+read-only); see cdk-certificates check --live --help.
 `;
 
 interface ParsedArgs {

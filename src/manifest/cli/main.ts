@@ -3,8 +3,9 @@
  * The `cdk-certificates` command (package.json `bin`). See ./check.ts.
  */
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { EXIT_USAGE, runCli } from './check';
+import { CliIo, EXIT_USAGE, runCli } from './check';
 
 const PACKAGE_NAME = 'cdk-certificates';
 
@@ -52,6 +53,54 @@ export function main(argv: string[] = process.argv.slice(2)): number {
   }
 }
 
+/** Whether `argv` asks for the live check (`check --live ...`), which the live bundle runs. */
+export function isLiveCheck(argv: string[]): boolean {
+  return argv[0] === 'check' && argv.includes('--live');
+}
+
+/**
+ * Where the live check's bundle is (its AWS SDK clients make it too large for this file), the first
+ * of:
+ * - `live/index.js` next to this file: CertificateCheckStep copies it there, beside the CLI;
+ * - `../live/index.js`, from the shipped bundle assets/manifest/cli/main/index.js;
+ * - `assets/manifest/cli/live/index.js` three levels up, from lib/manifest/cli/main.js and src/.
+ */
+export function liveBundlePath(): string | undefined {
+  const candidates = [
+    path.join(__dirname, 'live', 'index.js'),
+    path.join(__dirname, '..', 'live', 'index.js'),
+    path.join(__dirname, '..', '..', '..', 'assets', 'manifest', 'cli', 'live', 'index.js'),
+  ];
+  return candidates.find((file) => fs.existsSync(file));
+}
+
+/** Runs `check --live ...` with the live bundle and resolves with the exit code. */
+export async function mainLive(argv: string[] = process.argv.slice(2)): Promise<number> {
+  const io: CliIo = {
+    stdout: (text: string) => { process.stdout.write(text); },
+    stderr: (text: string) => { process.stderr.write(text); },
+  };
+  const bundle = liveBundlePath();
+  if (!bundle) {
+    io.stderr('cdk-certificates check --live: the live check (live/index.js) is missing beside this CLI; reinstall cdk-certificates '
+      + '(or, in its own repository, run `npx projen bundle`)\n');
+    return EXIT_USAGE;
+  }
+  try {
+    const load = createRequire(__filename);
+    const live = load(bundle) as { runLiveCheck(args: string[], cliIo: CliIo): Promise<number> };
+    return await live.runLiveCheck(argv.slice(1), io);
+  } catch (e) {
+    io.stderr(`cdk-certificates: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT_USAGE;
+  }
+}
+
 if (require.main === module) {
-  process.exitCode = main();
+  const argv = process.argv.slice(2);
+  if (isLiveCheck(argv)) {
+    void mainLive(argv).then((code) => { process.exitCode = code; });
+  } else {
+    process.exitCode = main(argv);
+  }
 }

@@ -1,0 +1,216 @@
+/**
+ * The AWS SDK v3 side of `cdk-certificates check --live` (./live-check.ts), and the entry of the live
+ * bundle (assets/manifest/cli/live/index.js, built by `.projenrc.ts` with the SDK clients bundled
+ * in). main.ts loads that bundle only for `check --live`, so `check` itself stays one small,
+ * self-contained file. Each client is loaded on its first use.
+ *
+ * Every call is a read: cloudformation:ListStackResources, iam:GetServerCertificate,
+ * dms:DescribeCertificates, dms:DescribeEndpoints, lightsail:GetCertificates,
+ * acm:DescribeCertificate, acm:GetCertificate, acm-pca:GetCertificateAuthorityCertificate,
+ * acm-pca:GetCertificate. No private key is ever read.
+ */
+import type { CliIo } from './check';
+import { LiveArgs, LiveServices, runLiveCli, ServiceCertificate, StackResource } from './live-check';
+
+/** Client configuration of every service (tests point it at moto). */
+export interface SdkServicesOptions {
+  readonly region?: string;
+  readonly endpoint?: string;
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+/** Whether an SDK error is the service's "there is no such thing". */
+function isNotFound(e: unknown, ...names: string[]): boolean {
+  const name = (e as { name?: string } | undefined)?.name ?? '';
+  return names.includes(name);
+}
+
+/** One client per service, made on first use. */
+function lazy<T>(make: () => Promise<T>): () => Promise<T> {
+  let client: Promise<T> | undefined;
+  return () => (client ??= make());
+}
+
+/** {@link LiveServices} over the AWS SDK v3. */
+export function sdkServices(options: SdkServicesOptions = {}): LiveServices {
+  const config = {
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
+  };
+  const cfn = lazy(async () => {
+    const m = await import('@aws-sdk/client-cloudformation');
+    return { m, client: new m.CloudFormationClient(config) };
+  });
+  const iam = lazy(async () => {
+    const m = await import('@aws-sdk/client-iam');
+    return { m, client: new m.IAMClient(config) };
+  });
+  const dms = lazy(async () => {
+    const m = await import('@aws-sdk/client-database-migration-service');
+    return { m, client: new m.DatabaseMigrationServiceClient(config) };
+  });
+  const lightsail = lazy(async () => {
+    const m = await import('@aws-sdk/client-lightsail');
+    return { m, client: new m.LightsailClient(config) };
+  });
+  const acm = lazy(async () => {
+    const m = await import('@aws-sdk/client-acm');
+    return { m, client: new m.ACMClient(config) };
+  });
+  const pca = lazy(async () => {
+    const m = await import('@aws-sdk/client-acm-pca');
+    return { m, client: new m.ACMPCAClient(config) };
+  });
+
+  return {
+    async stackResources(stackName: string): Promise<StackResource[]> {
+      const { m, client } = await cfn();
+      const resources: StackResource[] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await client.send(new m.ListStackResourcesCommand({ StackName: stackName, NextToken: nextToken }));
+        for (const r of page.StackResourceSummaries ?? []) {
+          resources.push({ logicalId: r.LogicalResourceId ?? '', physicalId: r.PhysicalResourceId, type: r.ResourceType ?? '', status: r.ResourceStatus });
+        }
+        nextToken = page.NextToken;
+      } while (nextToken);
+      return resources;
+    },
+
+    async iamServerCertificate(name: string): Promise<ServiceCertificate | undefined> {
+      const { m, client } = await iam();
+      try {
+        const out = await client.send(new m.GetServerCertificateCommand({ ServerCertificateName: name }));
+        return { certificatePem: out.ServerCertificate?.CertificateBody, chainPem: out.ServerCertificate?.CertificateChain };
+      } catch (e) {
+        if (isNotFound(e, 'NoSuchEntityException', 'NoSuchEntity')) return undefined;
+        throw e;
+      }
+    },
+
+    async dmsCertificate(arn: string): Promise<ServiceCertificate | undefined> {
+      const { m, client } = await dms();
+      let certificate;
+      try {
+        const out = await client.send(new m.DescribeCertificatesCommand({ Filters: [{ Name: 'certificate-arn', Values: [arn] }] }));
+        certificate = out.Certificates?.find((c) => c.CertificateArn === arn);
+      } catch (e) {
+        if (isNotFound(e, 'ResourceNotFoundFault')) return undefined;
+        throw e;
+      }
+      if (!certificate) return undefined;
+      const usedBy: string[] = [];
+      let marker: string | undefined;
+      do {
+        const page = await client.send(new m.DescribeEndpointsCommand({ Marker: marker }));
+        for (const endpoint of page.Endpoints ?? []) {
+          if (endpoint.CertificateArn === arn) usedBy.push(`DMS endpoint ${endpoint.EndpointIdentifier ?? endpoint.EndpointArn}`);
+        }
+        marker = page.Marker;
+      } while (marker);
+      return {
+        // An Oracle wallet has no PEM: its dates come from DMS.
+        certificatePem: certificate.CertificatePem || undefined,
+        notBefore: certificate.ValidFromDate,
+        notAfter: certificate.ValidToDate,
+        usedBy,
+      };
+    },
+
+    async lightsailCertificate(arn: string): Promise<ServiceCertificate | undefined> {
+      const { m, client } = await lightsail();
+      let pageToken: string | undefined;
+      do {
+        const page = await client.send(new m.GetCertificatesCommand({ includeCertificateDetails: true, pageToken }));
+        const found = page.certificates?.find((c) => c.certificateArn === arn);
+        if (found) {
+          const d = found.certificateDetail ?? {};
+          const users = d.inUseResourceCount ?? 0;
+          return {
+            notBefore: d.notBefore,
+            notAfter: d.notAfter,
+            subject: d.domainName ?? found.domainName,
+            serialNumber: d.serialNumber,
+            status: d.status,
+            healthyStatuses: ['ISSUED'],
+            revokedAt: d.revokedAt,
+            // Lightsail says how many resources use it, not which.
+            usedBy: users === 0 ? [] : [`${users} Lightsail resource(s)`],
+          };
+        }
+        pageToken = page.nextPageToken;
+      } while (pageToken);
+      return undefined;
+    },
+
+    async acmCertificate(arn: string): Promise<ServiceCertificate | undefined> {
+      const { m, client } = await acm();
+      let described;
+      try {
+        described = (await client.send(new m.DescribeCertificateCommand({ CertificateArn: arn }))).Certificate;
+      } catch (e) {
+        if (isNotFound(e, 'ResourceNotFoundException')) return undefined;
+        throw e;
+      }
+      let certificatePem: string | undefined;
+      let chainPem: string | undefined;
+      if (described?.Status === 'ISSUED') {
+        const out = await client.send(new m.GetCertificateCommand({ CertificateArn: arn }));
+        certificatePem = out.Certificate;
+        chainPem = out.CertificateChain;
+      }
+      return {
+        certificatePem,
+        chainPem,
+        notBefore: described?.NotBefore,
+        notAfter: described?.NotAfter,
+        subject: described?.Subject ?? described?.DomainName,
+        serialNumber: described?.Serial,
+        status: described?.Status,
+        healthyStatuses: ['ISSUED'],
+        revokedAt: described?.RevokedAt,
+        usedBy: described?.InUseBy ?? [],
+      };
+    },
+
+    async privateCaCertificate(caArn: string): Promise<ServiceCertificate | undefined> {
+      const { m, client } = await pca();
+      try {
+        const out = await client.send(new m.GetCertificateAuthorityCertificateCommand({ CertificateAuthorityArn: caArn }));
+        return { certificatePem: out.Certificate, chainPem: out.CertificateChain };
+      } catch (e) {
+        if (isNotFound(e, 'ResourceNotFoundException')) return undefined;
+        if (isNotFound(e, 'InvalidStateException')) {
+          // No certificate installed yet, or a CA deleted (restorable) or failed.
+          return { status: `not readable (${(e as Error).message})`, healthyStatuses: ['ACTIVE'] };
+        }
+        throw e;
+      }
+    },
+
+    async privateCaIssuedCertificate(caArn: string, certificateArn: string): Promise<ServiceCertificate | undefined> {
+      const { m, client } = await pca();
+      try {
+        const out = await client.send(new m.GetCertificateCommand({ CertificateAuthorityArn: caArn, CertificateArn: certificateArn }));
+        return { certificatePem: out.Certificate, chainPem: out.CertificateChain };
+      } catch (e) {
+        if (isNotFound(e, 'ResourceNotFoundException')) return undefined;
+        if (isNotFound(e, 'RequestInProgressException')) {
+          return { status: 'PENDING (ACM Private CA is still issuing it)', healthyStatuses: ['ISSUED'] };
+        }
+        throw e;
+      }
+    },
+  };
+}
+
+/** The services of a `check --live` run: the SDK with the region and endpoint of its arguments. */
+export function servicesFor(args: LiveArgs): LiveServices {
+  return sdkServices({ region: args.region, endpoint: args.endpointUrl });
+}
+
+/** Runs `check --live ...` (argv without `check`) over the AWS SDK: what main.ts calls in this bundle. */
+export function runLiveCheck(argv: string[], io: CliIo): Promise<number> {
+  return runLiveCli(argv, io, servicesFor);
+}
