@@ -20,6 +20,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import {
+  AcmImportedCertificate,
   AlibabaKeySpec,
   AlibabaKmsCertificate,
   CertificatePem,
@@ -31,6 +32,7 @@ import {
   PrivateCa,
   PrivateKey,
   ServerCertificate,
+  SharePrincipal,
 } from '../src';
 
 /** IAM server certificates from material kept in Secrets Manager, on a load balancer and a CloudFront distribution. */
@@ -145,7 +147,11 @@ export class LightsailCertificateStack extends Stack {
   }
 }
 
-/** ACM Private CA: a root with a CRL and audit reports, an issuing CA, an issued certificate uploaded to IAM. */
+/**
+ * ACM Private CA: a root with a CRL and audit reports, an issuing CA shared with another account, an
+ * issued certificate uploaded to IAM and imported into ACM, the issuing CA's trust bundle as an ALB
+ * mutual-TLS trust store.
+ */
 export class PrivateCaStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -178,6 +184,17 @@ export class PrivateCaStack extends Stack {
       certificateChain: web.certificateChainPem,
       privateKey: web.privateKey,
     });
+    // The same issued certificate in ACM, for anything that takes an acm.ICertificate; a re-issue
+    // re-imports it under the same ARN.
+    new AcmImportedCertificate(this, 'Acm', {
+      certificate: web.certificatePem,
+      certificateChain: web.certificateChainPem,
+      privateKey: web.privateKey,
+    });
+    // The issuing CA's chain as an S3 object, as an ALB mutual-TLS trust store for its client certificates.
+    issuing.trustBundle.toAlbTrustStore(this, 'ClientTrustStore');
+    // Another account issues end-entity certificates from the issuing CA, through AWS RAM.
+    issuing.shareWith([SharePrincipal.account('111122223333')]);
     // A DMS endpoint that trusts servers whose certificates the root's hierarchy issued.
     new DmsCertificate(this, 'DbTrust', { certificatePem: root.certificatePem });
   }

@@ -31,6 +31,7 @@ from aws_cdk import (
     aws_ssm as ssm,
 )
 from cdk_certificates import (
+    AcmImportedCertificate,
     AlibabaCertificateSubject,
     AlibabaKeySpec,
     AlibabaKmsCertificate,
@@ -46,6 +47,7 @@ from cdk_certificates import (
     PrivateCaSubject,
     PrivateKey,
     ServerCertificate,
+    SharePrincipal,
 )
 from constructs import Construct
 
@@ -162,7 +164,9 @@ class LightsailCertificateStack(Stack):
 
 
 class PrivateCaStack(Stack):
-    """ACM Private CA: a root with a CRL and audit reports, an issuing CA, an issued certificate uploaded to IAM."""
+    """ACM Private CA: a root with a CRL and audit reports, an issuing CA shared with another account, an
+    issued certificate uploaded to IAM and imported into ACM, the issuing CA's trust bundle as an ALB
+    mutual-TLS trust store."""
 
     def __init__(self, scope: Construct, id: str, **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
@@ -195,6 +199,17 @@ class PrivateCaStack(Stack):
             certificate_chain=web.certificate_chain_pem,
             private_key=web.private_key,
         )
+        # The same issued certificate in ACM, for anything that takes an acm.ICertificate; a re-issue
+        # re-imports it under the same ARN.
+        AcmImportedCertificate(self, "Acm",
+            certificate=web.certificate_pem,
+            certificate_chain=web.certificate_chain_pem,
+            private_key=web.private_key,
+        )
+        # The issuing CA's chain as an S3 object, as an ALB mutual-TLS trust store for its client certificates.
+        issuing.trust_bundle.to_alb_trust_store(self, "ClientTrustStore")
+        # Another account issues end-entity certificates from the issuing CA, through AWS RAM.
+        issuing.share_with([SharePrincipal.account("111122223333")])
         # A DMS endpoint that trusts servers whose certificates the root's hierarchy issued.
         DmsCertificate(self, "DbTrust", certificate_pem=root.certificate_pem)
 

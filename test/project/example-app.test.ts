@@ -36,6 +36,16 @@ const ACKNOWLEDGED: Array<{ rule: RegExp; path: RegExp; reason: string }> = [
     reason: 'A replaced CA is deleted, and its certificates revoked, after the role\'s policy has moved to the new CA, so the role covers every CA whose ownership tag names this stack (aws:ResourceTag) rather than one ARN.',
   },
   {
+    rule: /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:acm:<AWS::Region>:<AWS::AccountId>:certificate\/\*\]$/,
+    path: HANDLER_POLICY('AcmCertificate'),
+    reason: 'ACM names imported certificates with random ARNs, so certificate/* is scoped by the stack\'s ownership tag instead: imports only with it in the request (aws:RequestTag), re-imports, tag changes and deletes only of certificates that carry it (aws:ResourceTag); the reads (Describe, Get, ListTags) check ownership in the handler.',
+  },
+  {
+    rule: /^AwsSolutions-IAM5\[Resource::\*\]$/,
+    path: HANDLER_POLICY('AcmCertificate'),
+    reason: 'acm:ListCertificates supports no resource-level permissions; the handler uses it to find its own earlier import on a retried create.',
+  },
+  {
     rule: /^AwsSolutions-S1$/,
     path: /\/(CrlBucket|AuditReportBucket)\/Resource$/,
     reason: 'Only ACM Private CA writes to the CRL and audit-report buckets the construct creates; users who want access logs pass their own bucket.',
