@@ -86,7 +86,8 @@ describe('example app', () => {
     const types = new Set(exampleStacks().flatMap(stack =>
       Object.values<any>(stack.resolve((stack as any)._toCloudFormation()).Resources).map(r => r.Type)));
     for (const type of ['Custom::ServerCertificate', 'Custom::DmsCertificate', 'Custom::LightsailCertificate', 'Custom::LightsailCertificateValidation',
-      'AWS::ACMPCA::CertificateAuthority', 'Custom::PrivateCa', 'Custom::PrivateCaIssuedCertificate', 'Custom::AlibabaKmsCertificate']) {
+      'AWS::ACMPCA::CertificateAuthority', 'Custom::PrivateCa', 'Custom::PrivateCaIssuedCertificate', 'Custom::AlibabaKmsCertificate',
+      'Custom::AcmImportedCertificate', 'Custom::PrivateCaTrustBundle', 'AWS::ElasticLoadBalancingV2::TrustStore', 'AWS::RAM::ResourceShare']) {
       expect(types).toContain(type);
     }
   });
