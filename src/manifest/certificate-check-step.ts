@@ -1,14 +1,48 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Duration, Stage, Token } from 'aws-cdk-lib';
+import { Aws, Duration, Stage, Token } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
 import { CertificateInputError } from '../private/errors';
 import { grantStatement } from '../private/grants';
+
+/**
+ * The deployed stack a CertificateCheckStep checks at its services (`cdk-certificates check --live`),
+ * in the pipeline's account.
+ */
+export interface CertificateCheckStepLiveOptions {
+  /** The name of the deployed stack (its `stackName`), known at synth. */
+  readonly stackName: string;
+
+  /**
+   * The region of the deployed stack.
+   *
+   * @default - the region of the pipeline (the CodeBuild project's)
+   */
+  readonly region?: string;
+}
+
+/**
+ * The read-only actions `cdk-certificates check --live` calls, apart from
+ * `cloudformation:ListStackResources` (scoped to the checked stack). They read certificates and
+ * what uses them, never a private key; IAM, DMS, Lightsail and ACM Private CA take no narrower
+ * resource for these reads than the account's, so they are granted on `*`.
+ */
+export const LIVE_CHECK_ACTIONS: readonly string[] = [
+  'iam:GetServerCertificate',
+  'dms:DescribeCertificates',
+  'dms:DescribeEndpoints',
+  'lightsail:GetCertificates',
+  'acm:DescribeCertificate',
+  'acm:GetCertificate',
+  'acm-pca:GetCertificateAuthorityCertificate',
+  'acm-pca:GetCertificate',
+];
 
 /** Properties of a CertificateCheckStep. */
 export interface CertificateCheckStepProps {
@@ -43,6 +77,19 @@ export interface CertificateCheckStepProps {
    * @default false
    */
   readonly requireAll?: boolean;
+
+  /**
+   * Check a deployed stack instead of the cloud assembly: `cdk-certificates check --live`, which
+   * lists the stack's resources through CloudFormation and reads each certificate from its service
+   * (IAM, DMS, Lightsail, ACM, ACM Private CA), then checks expiry (`minDays`), the chain, the
+   * service's status, and lists what uses each certificate. Put the step in the stage's `post`, after
+   * the deploy. The CodeBuild role gets read-only permissions: `cloudformation:ListStackResources`
+   * on the stack and {@link LIVE_CHECK_ACTIONS}. The live check's bundle (with its AWS SDK clients,
+   * about 3 MB) is copied into the cloud assembly beside the CLI.
+   *
+   * @default - the cloud assembly is checked, no AWS call
+   */
+  readonly live?: CertificateCheckStepLiveOptions;
 
   /**
    * Download this version of the `cdk-certificates` npm package at run time, with
@@ -92,6 +139,11 @@ export interface CertificateCheckStepProps {
  * CodeBuild project needs no network (no npm registry, no internet, no AWS API) and no AWS
  * permissions beyond its logs, and reads nothing but its input. Its input must be the cloud
  * assembly of the app that declares the step (the pipeline's synth output, the default).
+ *
+ * With `live`, the step checks a deployed stack instead (`cdk-certificates check --live`): put it in
+ * the stage's `post`. It then calls AWS, read-only (`cloudformation:ListStackResources` on that
+ * stack and {@link LIVE_CHECK_ACTIONS}, granted to the CodeBuild role), and still needs no registry:
+ * the live check's bundle is copied into the cloud assembly beside the CLI.
  */
 export class CertificateCheckStep extends pipelines.Step implements pipelines.ICodePipelineActionFactory {
   /** The assembly directory the step checks, relative to the cloud assembly root (`.` for all of it). */
@@ -110,6 +162,7 @@ export class CertificateCheckStep extends pipelines.Step implements pipelines.IC
   private readonly input?: pipelines.FileSet;
   private readonly props: CertificateCheckStepProps;
   private readonly bundle?: CliBundle;
+  private readonly live?: CertificateCheckStepLiveOptions;
 
   constructor(id: string, props: CertificateCheckStepProps = {}) {
     super(id);
@@ -131,13 +184,17 @@ export class CertificateCheckStep extends pipelines.Step implements pipelines.IC
       this.addDependencyFileSet(fileSet);
     }
     this.assemblyDirectory = props.stage ? stageAssemblyDirectory(props.stage) : '.';
-    const checkArgs = `check ${shellWord(this.assemblyDirectory)} --min-days ${minDays}${props.requireAll ? ' --require-all' : ''}`;
+    let checkArgs = `check ${shellWord(this.assemblyDirectory)} --min-days ${minDays}${props.requireAll ? ' --require-all' : ''}`;
+    if (props.live) {
+      this.live = validateLive(props, id);
+      checkArgs = `check --live --stack ${this.live.stackName}${this.live.region ? ` --region ${this.live.region}` : ''} --min-days ${minDays}`;
+    }
     let cli: string;
     if (version !== undefined) {
       // --legacy-peer-deps: the CLI needs no aws-cdk-lib, so npx need not install the peer dependencies.
       cli = `npx --yes --legacy-peer-deps cdk-certificates@${version}`;
     } else {
-      this.bundle = checkCliBundle(id);
+      this.bundle = checkCliBundle(id, this.live !== undefined);
       this.cliDirectory = `cdk-certificates/check-${this.bundle.sha256.slice(0, 16)}`;
       cli = `node ${this.cliDirectory}/index.js`;
     }
@@ -177,6 +234,14 @@ export class CertificateCheckStep extends pipelines.Step implements pipelines.IC
     });
     for (const statement of defaults.rolePolicy ?? []) {
       grantStatement(project, statement);
+    }
+    if (this.live) {
+      const region = this.live.region ?? Aws.REGION;
+      grantStatement(project, new iam.PolicyStatement({
+        actions: ['cloudformation:ListStackResources'],
+        resources: [`arn:${Aws.PARTITION}:cloudformation:${region}:${Aws.ACCOUNT_ID}:stack/${this.live.stackName}/*`],
+      }));
+      grantStatement(project, new iam.PolicyStatement({ actions: [...LIVE_CHECK_ACTIONS], resources: ['*'] }));
     }
     stage.addAction(new cpactions.CodeBuildAction({
       actionName: options.actionName,
@@ -228,17 +293,55 @@ const PACKAGE_ROOT = path.join(__dirname, '..', '..');
 
 /** The CLI bundle the build writes (see `.projenrc.ts`) and the package ships. */
 const CLI_BUNDLE = path.join(PACKAGE_ROOT, 'assets', 'manifest', 'cli', 'main', 'index.js');
+/** The live check's bundle (`check --live`, with the AWS SDK clients), beside it. */
+const LIVE_BUNDLE = path.join(PACKAGE_ROOT, 'assets', 'manifest', 'cli', 'live', 'index.js');
 
 interface CliBundle {
   readonly code: Buffer;
+  /** The live check's bundle, written to `live/index.js` beside the CLI. */
+  readonly live?: Buffer;
   readonly sha256: string;
   readonly version: string;
 }
 
 let cliBundle: CliBundle | undefined;
+let liveCliBundle: CliBundle | undefined;
 
-/** This library's CLI bundle and version (read once per process). */
-function checkCliBundle(id: string): CliBundle {
+/** The live options, checked: both values go into the build's shell command. */
+function validateLive(props: CertificateCheckStepProps, id: string): CertificateCheckStepLiveOptions {
+  const live = props.live!;
+  if (Token.isUnresolved(live.stackName) || !/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(live.stackName)) {
+    throw new CertificateInputError('live.stackName', `must be a stack name known at synth (a letter, then letters, digits and hyphens, at most 128), got '${live.stackName}' (CertificateCheckStep '${id}')`);
+  }
+  if (live.region !== undefined && (Token.isUnresolved(live.region) || !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(live.region))) {
+    throw new CertificateInputError('live.region', `must be a region name known at synth, such as eu-west-1, got '${live.region}' (CertificateCheckStep '${id}')`);
+  }
+  if (props.requireAll) {
+    throw new CertificateInputError('requireAll', `applies to the cloud assembly check; the live check reads every certificate the stack holds. Remove requireAll or live (CertificateCheckStep '${id}')`);
+  }
+  if (props.stage) {
+    throw new CertificateInputError('stage', `selects an assembly to check; the live check reads the stack named in live.stackName. Remove stage or live (CertificateCheckStep '${id}')`);
+  }
+  return { stackName: live.stackName, region: live.region };
+}
+
+/** This library's CLI bundle (with the live check's when `live`) and version (read once per process). */
+function checkCliBundle(id: string, live = false): CliBundle {
+  if (live) {
+    if (!liveCliBundle) {
+      const base = checkCliBundle(id);
+      let liveCode: Buffer;
+      try {
+        liveCode = fs.readFileSync(LIVE_BUNDLE);
+      } catch {
+        throw new CertificateInputError('CertificateCheckStep', `the cdk-certificates live check is missing at ${LIVE_BUNDLE}; `
+          + 'reinstall cdk-certificates (or, in its own repository, run `npx projen bundle`) (CertificateCheckStep \'' + id + '\')');
+      }
+      const sha256 = crypto.createHash('sha256').update(base.code).update(liveCode).digest('hex');
+      liveCliBundle = { ...base, live: liveCode, sha256 };
+    }
+    return liveCliBundle;
+  }
   if (!cliBundle) {
     let code: Buffer;
     try {
@@ -274,6 +377,10 @@ function writeCli(outdir: string, relativeDirectory: string, bundle: CliBundle):
   const directory = path.join(outdir, relativeDirectory);
   fs.mkdirSync(directory, { recursive: true });
   fs.writeFileSync(path.join(directory, 'index.js'), bundle.code);
+  if (bundle.live) {
+    fs.mkdirSync(path.join(directory, 'live'), { recursive: true });
+    fs.writeFileSync(path.join(directory, 'live', 'index.js'), bundle.live);
+  }
   fs.writeFileSync(path.join(directory, 'package.json'), JSON.stringify({
     name: 'cdk-certificates',
     version: bundle.version,
