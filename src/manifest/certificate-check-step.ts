@@ -27,23 +27,6 @@ export interface CertificateCheckStepLiveOptions {
   readonly region?: string;
 }
 
-/**
- * The read-only actions `cdk-certificates check --live` calls, apart from
- * `cloudformation:ListStackResources` (scoped to the checked stack). They read certificates and
- * what uses them, never a private key; IAM, DMS, Lightsail and ACM Private CA take no narrower
- * resource for these reads than the account's, so they are granted on `*`.
- */
-export const LIVE_CHECK_ACTIONS: readonly string[] = [
-  'iam:GetServerCertificate',
-  'dms:DescribeCertificates',
-  'dms:DescribeEndpoints',
-  'lightsail:GetCertificates',
-  'acm:DescribeCertificate',
-  'acm:GetCertificate',
-  'acm-pca:GetCertificateAuthorityCertificate',
-  'acm-pca:GetCertificate',
-];
-
 /** Properties of a CertificateCheckStep. */
 export interface CertificateCheckStepProps {
   /**
@@ -84,8 +67,8 @@ export interface CertificateCheckStepProps {
    * (IAM, DMS, Lightsail, ACM, ACM Private CA), then checks expiry (`minDays`), the chain, the
    * service's status, and lists what uses each certificate. Put the step in the stage's `post`, after
    * the deploy. The CodeBuild role gets read-only permissions: `cloudformation:ListStackResources`
-   * on the stack and {@link LIVE_CHECK_ACTIONS}. The live check's bundle (with its AWS SDK clients,
-   * about 3 MB) is copied into the cloud assembly beside the CLI.
+   * on the stack and `CertificateCheckStep.LIVE_CHECK_ACTIONS`. The live check's bundle (with its
+   * AWS SDK clients, about 3 MB) is copied into the cloud assembly beside the CLI.
    *
    * @default - the cloud assembly is checked, no AWS call
    */
@@ -142,10 +125,27 @@ export interface CertificateCheckStepProps {
  *
  * With `live`, the step checks a deployed stack instead (`cdk-certificates check --live`): put it in
  * the stage's `post`. It then calls AWS, read-only (`cloudformation:ListStackResources` on that
- * stack and {@link LIVE_CHECK_ACTIONS}, granted to the CodeBuild role), and still needs no registry:
- * the live check's bundle is copied into the cloud assembly beside the CLI.
+ * stack and `CertificateCheckStep.LIVE_CHECK_ACTIONS`, granted to the CodeBuild role), and still
+ * needs no registry: the live check's bundle is copied into the cloud assembly beside the CLI.
  */
 export class CertificateCheckStep extends pipelines.Step implements pipelines.ICodePipelineActionFactory {
+  /**
+   * The read-only actions `cdk-certificates check --live` calls, apart from
+   * `cloudformation:ListStackResources` (scoped to the checked stack). They read certificates and
+   * what uses them, never a private key; IAM, DMS, Lightsail and ACM Private CA take no narrower
+   * resource for these reads than the account's, so the `live` option grants them on `*`.
+   */
+  public static readonly LIVE_CHECK_ACTIONS: string[] = [
+    'iam:GetServerCertificate',
+    'dms:DescribeCertificates',
+    'dms:DescribeEndpoints',
+    'lightsail:GetCertificates',
+    'acm:DescribeCertificate',
+    'acm:GetCertificate',
+    'acm-pca:GetCertificateAuthorityCertificate',
+    'acm-pca:GetCertificate',
+  ];
+
   /** The assembly directory the step checks, relative to the cloud assembly root (`.` for all of it). */
   public readonly assemblyDirectory: string;
 
@@ -241,7 +241,7 @@ export class CertificateCheckStep extends pipelines.Step implements pipelines.IC
         actions: ['cloudformation:ListStackResources'],
         resources: [`arn:${Aws.PARTITION}:cloudformation:${region}:${Aws.ACCOUNT_ID}:stack/${this.live.stackName}/*`],
       }));
-      grantStatement(project, new iam.PolicyStatement({ actions: [...LIVE_CHECK_ACTIONS], resources: ['*'] }));
+      grantStatement(project, new iam.PolicyStatement({ actions: [...CertificateCheckStep.LIVE_CHECK_ACTIONS], resources: ['*'] }));
     }
     stage.addAction(new cpactions.CodeBuildAction({
       actionName: options.actionName,

@@ -10,7 +10,9 @@ import { App, Stack, Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as pipelines from 'aws-cdk-lib/pipelines';
-import { CertificateCheckStep, LIVE_CHECK_ACTIONS } from '../../src/manifest/certificate-check-step';
+import { CertificateCheckStep } from '../../src/manifest/certificate-check-step';
+
+const LIVE_CHECK_ACTIONS = CertificateCheckStep.LIVE_CHECK_ACTIONS;
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 const CONNECTION_ARN = 'arn:aws:codestar-connections:eu-west-1:123456789012:connection/0a1b2c3d-0000-4000-8000-000000000000';
