@@ -6,7 +6,7 @@
  */
 import { CreateCertificateCommand, LightsailClient } from '@aws-sdk/client-lightsail';
 import { CliIo } from '../../src/manifest/cli/check';
-import { runLiveCheck, sdkServices } from '../../src/manifest/cli/live';
+import { arnRegion, runLiveCheck, sdkServices } from '../../src/manifest/cli/live';
 import {
   caArnOfIssuedCertificate,
   checkLiveStack,
@@ -212,6 +212,23 @@ describe('the SDK binding over the DMS and Lightsail fakes (in-process)', () => 
       ['Waiting', 'unhealthy', 'PENDING_VALIDATION', []],
     ]);
     expect(lightsail.writeCalls()).toBe(writesBefore);
+  });
+
+  test('a certificate is read in the region its ARN names (a distribution certificate in us-east-1 of a stack elsewhere)', async () => {
+    expect(arnRegion('arn:aws:lightsail:us-east-1:123456789012:Certificate/x')).toBe('us-east-1');
+    expect(arnRegion('App_web')).toBeUndefined();
+    const client = new LightsailClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+    await client.send(new CreateCertificateCommand({ certificateName: 'cdn', domainName: 'example.com' }));
+    const cdn = lightsail.certificate('us-east-1', 'cdn')!;
+    lightsail.issue(cdn);
+    const report = await checkLiveStack({
+      stackName: 'App',
+      minDays: 30,
+      now: NOW(),
+      services: sdkServices({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }),
+      resources: [{ logicalId: 'Cdn', physicalId: cdn.arn, type: 'Custom::LightsailCertificate' }],
+    });
+    expect(report.certificates.map((c) => [c.logicalId, c.status])).toEqual([['Cdn', 'ok']]);
   });
 
   test('runLiveCheck (the bundle entry) reads the stack through CloudFormation, then the services', async () => {

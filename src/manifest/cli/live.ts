@@ -25,42 +25,59 @@ function isNotFound(e: unknown, ...names: string[]): boolean {
   return names.includes(name);
 }
 
-/** One client per service, made on first use. */
-function lazy<T>(make: () => Promise<T>): () => Promise<T> {
-  let client: Promise<T> | undefined;
-  return () => (client ??= make());
+/** One client per service and region, made on first use. */
+function lazy<T>(make: (region: string | undefined) => Promise<T>): (region?: string) => Promise<T> {
+  const clients = new Map<string, Promise<T>>();
+  return (region?: string) => {
+    const key = region ?? '';
+    let client = clients.get(key);
+    if (!client) {
+      client = make(region);
+      clients.set(key, client);
+    }
+    return client;
+  };
+}
+
+/**
+ * The region of an ARN: a certificate lives where its ARN says, which is not always the stack's
+ * region (a Lightsail certificate for a distribution is in us-east-1 whatever the stack's region).
+ */
+export function arnRegion(arn: string): string | undefined {
+  const parts = arn.split(':');
+  return parts.length >= 6 && parts[0] === 'arn' && /^[a-z]{2}(-[a-z]+)+-\d+$/.test(parts[3]) ? parts[3] : undefined;
 }
 
 /** {@link LiveServices} over the AWS SDK v3. */
 export function sdkServices(options: SdkServicesOptions = {}): LiveServices {
-  const config = {
-    ...(options.region ? { region: options.region } : {}),
+  const config = (region?: string) => ({
+    ...(region ?? options.region ? { region: region ?? options.region } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
-  };
-  const cfn = lazy(async () => {
+  });
+  const cfn = lazy(async (region) => {
     const m = await import('@aws-sdk/client-cloudformation');
-    return { m, client: new m.CloudFormationClient(config) };
+    return { m, client: new m.CloudFormationClient(config(region)) };
   });
-  const iam = lazy(async () => {
+  const iam = lazy(async (region) => {
     const m = await import('@aws-sdk/client-iam');
-    return { m, client: new m.IAMClient(config) };
+    return { m, client: new m.IAMClient(config(region)) };
   });
-  const dms = lazy(async () => {
+  const dms = lazy(async (region) => {
     const m = await import('@aws-sdk/client-database-migration-service');
-    return { m, client: new m.DatabaseMigrationServiceClient(config) };
+    return { m, client: new m.DatabaseMigrationServiceClient(config(region)) };
   });
-  const lightsail = lazy(async () => {
+  const lightsail = lazy(async (region) => {
     const m = await import('@aws-sdk/client-lightsail');
-    return { m, client: new m.LightsailClient(config) };
+    return { m, client: new m.LightsailClient(config(region)) };
   });
-  const acm = lazy(async () => {
+  const acm = lazy(async (region) => {
     const m = await import('@aws-sdk/client-acm');
-    return { m, client: new m.ACMClient(config) };
+    return { m, client: new m.ACMClient(config(region)) };
   });
-  const pca = lazy(async () => {
+  const pca = lazy(async (region) => {
     const m = await import('@aws-sdk/client-acm-pca');
-    return { m, client: new m.ACMPCAClient(config) };
+    return { m, client: new m.ACMPCAClient(config(region)) };
   });
 
   return {
@@ -90,7 +107,7 @@ export function sdkServices(options: SdkServicesOptions = {}): LiveServices {
     },
 
     async dmsCertificate(arn: string): Promise<ServiceCertificate | undefined> {
-      const { m, client } = await dms();
+      const { m, client } = await dms(arnRegion(arn));
       let certificate;
       try {
         const out = await client.send(new m.DescribeCertificatesCommand({ Filters: [{ Name: 'certificate-arn', Values: [arn] }] }));
@@ -119,7 +136,7 @@ export function sdkServices(options: SdkServicesOptions = {}): LiveServices {
     },
 
     async lightsailCertificate(arn: string): Promise<ServiceCertificate | undefined> {
-      const { m, client } = await lightsail();
+      const { m, client } = await lightsail(arnRegion(arn));
       let pageToken: string | undefined;
       do {
         const page = await client.send(new m.GetCertificatesCommand({ includeCertificateDetails: true, pageToken }));
@@ -145,7 +162,7 @@ export function sdkServices(options: SdkServicesOptions = {}): LiveServices {
     },
 
     async acmCertificate(arn: string): Promise<ServiceCertificate | undefined> {
-      const { m, client } = await acm();
+      const { m, client } = await acm(arnRegion(arn));
       let described;
       try {
         described = (await client.send(new m.DescribeCertificateCommand({ CertificateArn: arn }))).Certificate;
@@ -175,7 +192,7 @@ export function sdkServices(options: SdkServicesOptions = {}): LiveServices {
     },
 
     async privateCaCertificate(caArn: string): Promise<ServiceCertificate | undefined> {
-      const { m, client } = await pca();
+      const { m, client } = await pca(arnRegion(caArn));
       try {
         const out = await client.send(new m.GetCertificateAuthorityCertificateCommand({ CertificateAuthorityArn: caArn }));
         return { certificatePem: out.Certificate, chainPem: out.CertificateChain };
@@ -190,7 +207,7 @@ export function sdkServices(options: SdkServicesOptions = {}): LiveServices {
     },
 
     async privateCaIssuedCertificate(caArn: string, certificateArn: string): Promise<ServiceCertificate | undefined> {
-      const { m, client } = await pca();
+      const { m, client } = await pca(arnRegion(certificateArn));
       try {
         const out = await client.send(new m.GetCertificateCommand({ CertificateAuthorityArn: caArn, CertificateArn: certificateArn }));
         return { certificatePem: out.Certificate, chainPem: out.CertificateChain };
