@@ -4,6 +4,9 @@
  * aws-sdk-client-mock fakes, so in-process only). IAM, ACM and ACM Private CA run against moto in
  * cli-live.moto.test.ts.
  */
+import * as fs from 'node:fs';
+import { builtinModules } from 'node:module';
+import * as path from 'node:path';
 import { CreateCertificateCommand, LightsailClient } from '@aws-sdk/client-lightsail';
 import { CliIo } from '../../src/manifest/cli/check';
 import { arnRegion, runLiveCheck, sdkServices } from '../../src/manifest/cli/live';
@@ -235,5 +238,28 @@ describe('the SDK binding over the DMS and Lightsail fakes (in-process)', () => 
     // CloudFormation itself runs against moto in cli-live.moto.test.ts; here a usage error only.
     const c = capture();
     expect(await runLiveCheck(['--live'], c.io)).toBe(2);
+  });
+});
+
+describe('the shipped bundles', () => {
+  const assets = path.join(__dirname, '..', '..', 'assets', 'manifest', 'cli');
+  const requires = (code: string) => [...code.matchAll(/\brequire\(["']([^"']+)["']\)/g)].map((m) => m[1]);
+  const notBuiltin = (r: string) => !builtinModules.includes(r.replace(/^node:/, ''));
+
+  test('the live bundle carries its AWS SDK clients: it requires Node.js built-ins only (SDK messages aside)', () => {
+    const code = fs.readFileSync(path.join(assets, 'live', 'index.js'), 'utf8');
+    // Not loads: the SDK's error messages quote `require("@aws-sdk/signature-v4-crt")` and the SigV4a
+    // signer, which only multi-region endpoints need (none of these services).
+    const optional = ['@aws-sdk/signature-v4-crt', '@aws-sdk/signature-v4a'];
+    expect(requires(code).filter(notBuiltin).filter((r) => !optional.includes(r))).toEqual([]);
+    for (const client of ['CloudFormationClient', 'IAMClient', 'DatabaseMigrationServiceClient', 'LightsailClient', 'ACMClient', 'ACMPCAClient']) {
+      expect(code).toContain(client);
+    }
+  });
+
+  test('the check CLI stays SDK-free: it loads the live bundle only for --live', () => {
+    const code = fs.readFileSync(path.join(assets, 'main', 'index.js'), 'utf8');
+    expect(code).not.toContain('@aws-sdk');
+    expect(requires(code).filter(notBuiltin)).toEqual([]);
   });
 });
