@@ -228,6 +228,19 @@ project.eslint?.addOverride({
   rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: true }] },
 });
 
+// ScheduledCertificateCheck's function: assets/manifest/cli/live-lambda/index.js, the live check of
+// live.ts above with every AWS SDK client external, as for the handlers: the Lambda Node.js 22 runtime
+// provides the SDK v3 (SNS included), so the bundle stays small and needs no SDK of its own.
+project.bundler.addBundle('src/manifest/cli/live-lambda.ts', {
+  platform: 'node',
+  target: handlerTarget,
+  externals: ['@aws-sdk/*'],
+  outfile: 'index.js',
+  sourcemap: false,
+  minify: true,
+  esbuildArgs: { '--supported:dynamic-import': 'false' },
+});
+
 // Tests load the handler bundles from assets/, exactly as a published package does.
 project.testTask.prependSpawn(project.bundler.bundleTask);
 // No package without its handlers: every path to a tarball (and so to the wheel, which embeds it)

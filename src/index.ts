@@ -12,3 +12,4 @@ export * from './expiry/expiry-notifications';
 export * from './manifest/certificate-manifest';
 export * from './manifest/certificate-check-step';
 export * from './acm/acm-imported-certificate';
+export * from './manifest/scheduled-certificate-check';

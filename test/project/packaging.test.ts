@@ -53,7 +53,9 @@ function handlerSources(): string[] {
 const bundlePath = (kind: string) => `assets/lambda/${kind}/index/index.js`;
 
 /** Bundles that are not handlers: the `cdk-certificates check` CLI, which CertificateCheckStep copies into the cloud assembly. */
-const OTHER_BUNDLES = ['assets/manifest/cli/main/index.js', 'assets/manifest/cli/live/index.js'];
+const OTHER_BUNDLES = ['assets/manifest/cli/main/index.js', 'assets/manifest/cli/live/index.js',
+  // ScheduledCertificateCheck's function.
+  'assets/manifest/cli/live-lambda/index.js'];
 
 /** What a jsii package ships: its compiled code, the handler bundles, and these top-level files. */
 const SHIPPED_FOLDERS = ['lib', 'assets'];
