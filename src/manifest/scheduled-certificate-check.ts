@@ -59,7 +59,9 @@ export interface ScheduledCertificateCheckProps {
 
   /**
    * The topic the reports go to. Subscribe to it (email, chat, a ticketing system) to hear of
-   * certificates that need attention.
+   * certificates that need attention. The function may publish to it (and use its KMS key when the
+   * topic object knows it); for an imported topic encrypted with a key, grant `role` the use of that
+   * key (`kms:GenerateDataKey*`, `kms:Decrypt`).
    *
    * @default - a new topic, encrypted with a new KMS key (rotation on), that accepts only TLS
    */
