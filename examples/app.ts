@@ -31,6 +31,7 @@ import {
   LightsailCertificate,
   PrivateCa,
   PrivateKey,
+  ScheduledCertificateCheck,
   ServerCertificate,
   SharePrincipal,
 } from '../src';
@@ -74,6 +75,8 @@ export class ServerCertificateStack extends Stack {
       enforceSSL: true,
     });
     web.notifyBeforeExpiry({ topic: notices, daysBefore: [30, 7] });
+    // For accounts without a pipeline: the live check of what is deployed, daily, to its own topic.
+    new ScheduledCertificateCheck(this, 'DailyCheck');
 
     const vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: 2,

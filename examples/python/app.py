@@ -46,6 +46,7 @@ from cdk_certificates import (
     PrivateCa,
     PrivateCaSubject,
     PrivateKey,
+    ScheduledCertificateCheck,
     ServerCertificate,
     SharePrincipal,
 )
@@ -91,6 +92,8 @@ class ServerCertificateStack(Stack):
             enforce_ssl=True,
         )
         web.notify_before_expiry(topic=notices, days_before=[30, 7])
+        # For accounts without a pipeline: the live check of what is deployed, daily, to its own topic.
+        ScheduledCertificateCheck(self, "DailyCheck")
 
         vpc = ec2.Vpc(self, "Vpc",
             max_azs=2,
