@@ -100,7 +100,7 @@ describe('checkLiveStack (stub services)', () => {
     expect(text).toContain('DMS endpoint db');
     expect(text).toContain('root-to-leaf order');
     expect(text).toContain('Not deployed (no physical ID): Creating (Custom::PrivateCa, CREATE_IN_PROGRESS)');
-    expect(text).toContain('Not checked: revocation of ACM Private CA issued certificates');
+    expect(text).toContain('Not checked: revocation where there is no CRL distribution point');
   });
 
   test('an issued certificate is read from the CA its ARN names', async () => {

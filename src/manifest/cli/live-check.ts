@@ -8,15 +8,18 @@
  * healthy state at its service (ACM `REVOKED`, Lightsail `EXPIRED`, ...). Where the service says,
  * it lists what uses each certificate.
  *
- * Revocation: only where it is cheap, from the service's own state (ACM `Status`/`RevokedAt`,
- * Lightsail `status`). An ACM Private CA issued certificate's revocation is not checked: that needs an
- * audit report (asynchronous, written to S3) or the CRL, and the check stays read-only and quick.
+ * Revocation: from the service's own state (ACM `Status`/`RevokedAt`, Lightsail `status`), and, for
+ * every certificate read as PEM, from the CRL of its CRL Distribution Points extension where the check
+ * can reach it over http (fetched once per URL per run; signature verified with the issuer from the
+ * chain where it is known; a stale CRL is a note). An unreachable CRL, or no CRL distribution point,
+ * is a note ("revocation not checked: ..."), not a failure.
  *
  * This file holds no AWS SDK: the services come in as {@link LiveServices} (./live.ts binds them to
  * the AWS SDK v3; tests bind them to moto or fakes). The live CLI ships as its own bundle
  * (assets/manifest/cli/live/index.js, SDK clients bundled in), so the self-contained `check` CLI stays
  * small; main.ts hands `check --live` to it.
  */
+import { verify as cryptoVerify, X509Certificate } from 'node:crypto';
 import { CliIo, DEFAULT_MIN_DAYS, EXIT_HEALTHY, EXIT_OFFENDERS, EXIT_USAGE, table } from './check';
 import {
   CertificateCheckError,
@@ -80,6 +83,11 @@ export interface LiveServices {
   privateCaCertificate(caArn: string): Promise<ServiceCertificate | undefined>;
   /** ACM Private CA GetCertificate: the public certificate of an issued certificate (never its key). */
   privateCaIssuedCertificate(caArn: string, certificateArn: string): Promise<ServiceCertificate | undefined>;
+  /**
+   * Fetches a CRL (DER or PEM) from an `http://` URL; rejects when it cannot be read. Absent: CRLs
+   * are not fetched, and revocation from a CRL is not checked.
+   */
+  fetchCrl?(url: string): Promise<Uint8Array>;
 }
 
 /** How each resource type is read, by its physical ID. */
@@ -147,6 +155,8 @@ export interface LiveCertificateResult {
   readonly usedBy?: readonly string[];
   readonly status: LiveProblemCode | 'ok';
   readonly problems: LiveProblem[];
+  /** What the check could not establish or warns of, not failures (revocation from the CRL, ...). */
+  readonly notes?: string[];
 }
 
 export interface LiveCheckReport {
@@ -180,7 +190,7 @@ export interface LiveCheckOptions {
 
 /** Notes on what the live check cannot see, in every report. */
 export const LIVE_NOT_CHECKED = [
-  'revocation of ACM Private CA issued certificates (it needs an audit report or the CRL); ACM and Lightsail revocation comes from their status',
+  'revocation where there is no CRL distribution point or the CRL cannot be reached over http (each certificate says so); ACM and Lightsail revocation also comes from their status; ACM Private CA audit reports are not read',
   'what uses an IAM server certificate (IAM does not say)',
 ];
 
@@ -195,8 +205,9 @@ export async function checkLiveStack(options: LiveCheckOptions): Promise<LiveChe
   // A few resources per stack: read them a few at a time, in order.
   const certificates: LiveCertificateResult[] = [];
   const CONCURRENCY = 4;
+  const crls: CrlCache = new Map();
   for (let i = 0; i < deployed.length; i += CONCURRENCY) {
-    certificates.push(...await Promise.all(deployed.slice(i, i + CONCURRENCY).map((r) => checkResource(r, options))));
+    certificates.push(...await Promise.all(deployed.slice(i, i + CONCURRENCY).map((r) => checkResource(r, options, crls))));
   }
   return {
     version: LIVE_REPORT_VERSION,
@@ -212,7 +223,7 @@ export async function checkLiveStack(options: LiveCheckOptions): Promise<LiveChe
   };
 }
 
-async function checkResource(resource: StackResource, options: LiveCheckOptions): Promise<LiveCertificateResult> {
+async function checkResource(resource: StackResource, options: LiveCheckOptions, crls: CrlCache): Promise<LiveCertificateResult> {
   const reader = LIVE_RESOURCE_TYPES[resource.type];
   const physicalId = resource.physicalId!;
   const base = { logicalId: resource.logicalId, physicalId, resourceType: resource.type, service: reader.service };
@@ -261,6 +272,16 @@ async function checkResource(resource: StackResource, options: LiveCheckOptions)
     }
   }
 
+  const notes: string[] = [];
+  // Revocation from the CRL, unless the service already says the certificate is revoked.
+  if (summary && found.certificatePem !== undefined && !problems.some((p) => p.code === 'revoked')) {
+    const crl = await crlRevocation(found.certificatePem, found.chainPem, options, crls);
+    notes.push(...crl.notes);
+    if (crl.revoked) {
+      problems.unshift(crl.revoked);
+    }
+  }
+
   const status = LIVE_PROBLEM_CODES.find((code) => problems.some((p) => p.code === code)) ?? 'ok';
   return {
     ...base,
@@ -276,7 +297,263 @@ async function checkResource(resource: StackResource, options: LiveCheckOptions)
     usedBy: found.usedBy,
     status,
     problems,
+    ...(notes.length > 0 ? { notes } : {}),
   };
+}
+
+/** CRLs fetched in one run, by URL: each URL is fetched once. */
+type CrlCache = Map<string, Promise<Uint8Array>>;
+
+const CRL_REASONS = ['unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded',
+  'cessationOfOperation', 'certificateHold', '(7)', 'removeFromCRL', 'privilegeWithdrawn', 'aACompromise'];
+
+/** The hash of each signature algorithm a CRL may be signed with (PKCS#1 v1.5 RSA, ECDSA); Ed25519: null. */
+const CRL_SIGNATURE_HASHES: Readonly<Record<string, string | null>> = {
+  '1.2.840.113549.1.1.5': 'sha1',
+  '1.2.840.113549.1.1.11': 'sha256',
+  '1.2.840.113549.1.1.12': 'sha384',
+  '1.2.840.113549.1.1.13': 'sha512',
+  '1.2.840.10045.4.3.2': 'sha256',
+  '1.2.840.10045.4.3.3': 'sha384',
+  '1.2.840.10045.4.3.4': 'sha512',
+  '1.3.101.112': null,
+};
+
+/** One DER element: its tag, where it starts, its header length and where it ends. */
+interface Der {
+  readonly buf: Buffer;
+  readonly tag: number;
+  readonly start: number;
+  readonly body: number;
+  readonly end: number;
+}
+
+function der(buf: Buffer, at: number): Der {
+  if (at + 2 > buf.length) throw new Error('truncated DER');
+  const tag = buf[at];
+  let length = buf[at + 1];
+  let body = at + 2;
+  if (length >= 0x80) {
+    const n = length - 0x80;
+    if (n < 1 || n > 4) throw new Error('bad DER length');
+    length = 0;
+    for (let i = 0; i < n; i++) length = length * 256 + buf[at + 2 + i];
+    body += n;
+  }
+  if (body + length > buf.length) throw new Error('truncated DER');
+  return { buf, tag, start: at, body, end: body + length };
+}
+
+function derChildren(d: Der): Der[] {
+  const out: Der[] = [];
+  for (let at = d.body; at < d.end;) {
+    const c = der(d.buf, at);
+    if (c.end > d.end) throw new Error('bad DER nesting');
+    out.push(c);
+    at = c.end;
+  }
+  return out;
+}
+
+const derContent = (d: Der): Buffer => d.buf.subarray(d.body, d.end);
+const derRaw = (d: Der): Buffer => d.buf.subarray(d.start, d.end);
+
+function derOid(d: Der): string {
+  const bytes = derContent(d);
+  const parts: number[] = [];
+  let value = 0;
+  for (const b of bytes) {
+    value = value * 128 + (b % 128);
+    if (b < 0x80) {
+      if (parts.length === 0) parts.push(value < 80 ? Math.floor(value / 40) : 2, value < 80 ? value % 40 : value - 80);
+      else parts.push(value);
+      value = 0;
+    }
+  }
+  return parts.join('.');
+}
+
+function derTime(d: Der): Date {
+  const t = derContent(d).toString('latin1');
+  const m = /^(\d{2}|\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(t);
+  if (!m) throw new Error(`unsupported time ${t}`);
+  const year = m[1].length === 2 ? (Number(m[1]) < 50 ? 2000 : 1900) + Number(m[1]) : Number(m[1]);
+  return new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
+}
+
+const isTime = (d: Der | undefined): boolean => d !== undefined && (d.tag === 0x17 || d.tag === 0x18);
+
+/** An INTEGER as lower-case hex, with no leading zero bytes. */
+function derSerial(d: Der): string {
+  return derContent(d).toString('hex').replace(/^(00)+(?=.)/, '');
+}
+
+/** The issuer (DER), serial and CRL distribution point URLs of a certificate (DER). */
+function certificateFields(raw: Buffer): { issuer: Buffer; serial: string; crlUrls: string[] } {
+  const tbs = derChildren(der(raw, 0))[0];
+  const fields = derChildren(tbs);
+  const i = fields[0].tag === 0xa0 ? 1 : 0;
+  const serial = derSerial(fields[i]);
+  const issuer = derRaw(fields[i + 2]);
+  const crlUrls: string[] = [];
+  const extensions = fields.find((f) => f.tag === 0xa3);
+  for (const ext of extensions ? derChildren(derChildren(extensions)[0]) : []) {
+    const parts = derChildren(ext);
+    if (derOid(parts[0]) !== '2.5.29.31') continue;
+    const value = parts[parts.length - 1];
+    for (const point of derChildren(der(derContent(value), 0))) {
+      const name = derChildren(point).find((c) => c.tag === 0xa0);
+      const fullName = name ? derChildren(name).find((c) => c.tag === 0xa0) : undefined;
+      for (const general of fullName ? derChildren(fullName) : []) {
+        if (general.tag === 0x86) crlUrls.push(derContent(general).toString('latin1'));
+      }
+    }
+  }
+  return { issuer, serial, crlUrls };
+}
+
+interface ParsedCrl {
+  readonly tbs: Buffer;
+  readonly issuer: Buffer;
+  readonly nextUpdate?: Date;
+  readonly signatureAlgorithm: string;
+  readonly signature: Buffer;
+  readonly revoked: Map<string, { date: Date; reason?: number }>;
+}
+
+function parseCrl(bytes: Uint8Array): ParsedCrl {
+  let buf = Buffer.from(bytes);
+  const text = buf.subarray(0, 64).toString('latin1');
+  if (text.includes('-----BEGIN')) {
+    const b64 = /-----BEGIN (?:X509 )?CRL-----([\s\S]*?)-----END (?:X509 )?CRL-----/.exec(buf.toString('latin1'));
+    if (!b64) throw new Error('not a PEM CRL');
+    buf = Buffer.from(b64[1].replace(/\s+/g, ''), 'base64');
+  }
+  const top = derChildren(der(buf, 0));
+  if (top.length !== 3) throw new Error('not a CRL');
+  const fields = derChildren(top[0]);
+  let i = fields[0].tag === 0x02 ? 1 : 0;
+  const issuer = derRaw(fields[i + 1]);
+  i += 3; // signature, issuer, thisUpdate
+  let nextUpdate: Date | undefined;
+  if (isTime(fields[i])) {
+    nextUpdate = derTime(fields[i]);
+    i++;
+  }
+  const revoked = new Map<string, { date: Date; reason?: number }>();
+  if (fields[i]?.tag === 0x30) {
+    for (const entry of derChildren(fields[i])) {
+      const parts = derChildren(entry);
+      let reason: number | undefined;
+      for (const ext of parts[2] ? derChildren(parts[2]) : []) {
+        const e = derChildren(ext);
+        if (derOid(e[0]) === '2.5.29.21') {
+          const enumerated = derContent(der(derContent(e[e.length - 1]), 0));
+          reason = enumerated[enumerated.length - 1];
+        }
+      }
+      revoked.set(derSerial(parts[0]), { date: derTime(parts[1]), reason });
+    }
+  }
+  return {
+    tbs: derRaw(top[0]),
+    issuer,
+    nextUpdate,
+    signatureAlgorithm: derOid(derChildren(top[1])[0]),
+    signature: derContent(top[2]).subarray(1),
+    revoked,
+  };
+}
+
+/**
+ * The certificate's revocation from the CRL of its CRL Distribution Points extension (2.5.29.31):
+ * a `revoked` problem when the CRL lists its serial, and notes for what could not be established.
+ */
+async function crlRevocation(certificatePem: string, chainPem: string | undefined, options: LiveCheckOptions, crls: CrlCache):
+Promise<{ revoked?: LiveProblem; notes: string[] }> {
+  let cert: X509Certificate;
+  let fields: ReturnType<typeof certificateFields>;
+  let chain: X509Certificate[];
+  try {
+    cert = parseCertificates(certificatePem, 'certificate')[0];
+    fields = certificateFields(cert.raw);
+    chain = chainPem && chainPem.trim() !== '' ? parseCertificates(chainPem, 'certificateChain') : [];
+  } catch (e) {
+    return { notes: [`revocation not checked: the certificate could not be read (${(e as Error).message})`] };
+  }
+  const urls = fields.crlUrls;
+  if (urls.length === 0) {
+    return { notes: ['revocation not checked: no CRL distribution point'] };
+  }
+  const httpUrls = urls.filter((u) => u.toLowerCase().startsWith('http://'));
+  if (httpUrls.length === 0) {
+    return { notes: [`revocation not checked: no http CRL distribution point (${urls.join(', ')})`] };
+  }
+  const services = options.services;
+  if (!services.fetchCrl) {
+    return { notes: [`revocation not checked: CRLs are not fetched here (${httpUrls[0]})`] };
+  }
+
+  const failures: string[] = [];
+  for (const url of httpUrls) {
+    let crl: ParsedCrl;
+    let bytes: Uint8Array;
+    try {
+      let body = crls.get(url);
+      if (!body) {
+        body = services.fetchCrl(url);
+        crls.set(url, body);
+      }
+      bytes = await body;
+    } catch (e) {
+      failures.push(`revocation not checked: CRL ${url} unreachable (${(e as Error).message})`);
+      continue;
+    }
+    try {
+      crl = parseCrl(bytes);
+    } catch (e) {
+      failures.push(`revocation not checked: CRL ${url} unreadable (${(e as Error).message})`);
+      continue;
+    }
+    if (!crl.issuer.equals(fields.issuer)) {
+      return { notes: [`revocation not checked: CRL ${url} is not issued by the certificate's issuer (${oneLine(cert.issuer)})`] };
+    }
+    const notes: string[] = [];
+    const issuer = chain.find((c) => cert.checkIssued(c)) ?? (cert.checkIssued(cert) ? cert : undefined);
+    const hash = CRL_SIGNATURE_HASHES[crl.signatureAlgorithm];
+    if (!issuer) {
+      notes.push(`CRL signature not verified: the issuer ${oneLine(cert.issuer)} is not in the chain (CRL ${url})`);
+    } else if (hash === undefined) {
+      notes.push(`CRL signature not verified: signature algorithm ${crl.signatureAlgorithm} is not supported (CRL ${url})`);
+    } else {
+      let valid: boolean;
+      try {
+        valid = cryptoVerify(hash, crl.tbs, issuer.publicKey, crl.signature);
+      } catch {
+        valid = false;
+      }
+      if (!valid) {
+        return { notes: [`revocation not checked: CRL ${url} is invalid: its signature does not verify with the issuer ${oneLine(issuer.subject)}`] };
+      }
+    }
+    if (crl.nextUpdate && crl.nextUpdate.getTime() < options.now.getTime()) {
+      notes.push(`warning: CRL ${url} is stale (its nextUpdate was ${crl.nextUpdate.toISOString()})`);
+    }
+    const entry = crl.revoked.get(fields.serial);
+    if (entry && entry.reason !== 8) {
+      const reason = entry.reason === undefined ? '' : `, reason ${CRL_REASONS[entry.reason] ?? entry.reason}`;
+      return {
+        revoked: { code: 'revoked', message: `the CRL ${url} lists it as revoked on ${entry.date.toISOString()}${reason}; replace it` },
+        notes,
+      };
+    }
+    return { notes };
+  }
+  return { notes: failures };
+}
+
+function oneLine(name: string): string {
+  return name.split('\n').filter((l) => l !== '').join(', ');
 }
 
 function checkProblem(e: unknown, what: string): LiveProblem {
@@ -332,6 +609,12 @@ export function renderLiveTable(report: LiveCheckReport): string {
         c.usedBy === undefined ? '(not said)' : c.usedBy.length === 0 ? '(nothing)' : c.usedBy.join(', '),
         c.physicalId,
       ])));
+    const notes = report.certificates.flatMap((c) => (c.notes ?? []).map((n) => `  ${c.logicalId}: ${n}`));
+    if (notes.length > 0) {
+      lines.push('');
+      lines.push('Notes:');
+      lines.push(...notes);
+    }
   }
   if (report.notDeployed.length > 0) {
     lines.push('');

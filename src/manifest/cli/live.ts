@@ -7,8 +7,11 @@
  * Every call is a read: cloudformation:ListStackResources, iam:GetServerCertificate,
  * dms:DescribeCertificates, dms:DescribeEndpoints, lightsail:GetCertificates,
  * acm:DescribeCertificate, acm:GetCertificate, acm-pca:GetCertificateAuthorityCertificate,
- * acm-pca:GetCertificate. No private key is ever read.
+ * acm-pca:GetCertificate. No private key is ever read. Outside AWS, it fetches the CRLs the
+ * certificates name (http GET, see {@link fetchCrlOverHttp}).
  */
+import * as http from 'node:http';
+import * as https from 'node:https';
 import type { CliIo } from './check';
 import { LiveArgs, LiveServices, runLiveCli, ServiceCertificate, StackResource } from './live-check';
 
@@ -48,6 +51,53 @@ export function arnRegion(arn: string): string | undefined {
   return parts.length >= 6 && parts[0] === 'arn' && /^[a-z]{2}(-[a-z]+)+-\d+$/.test(parts[3]) ? parts[3] : undefined;
 }
 
+/** How long one CRL fetch may take, and how large a CRL may be. */
+export const CRL_FETCH_TIMEOUT_MS = 5_000;
+export const CRL_MAX_BYTES = 10 * 1024 * 1024;
+
+/**
+ * GETs a CRL from an http(s) URL: at most {@link CRL_FETCH_TIMEOUT_MS} per request, at most
+ * {@link CRL_MAX_BYTES}, following up to 3 redirects. Rejects on anything else than a 200.
+ */
+export function fetchCrlOverHttp(url: string, redirects = 3): Promise<Uint8Array> {
+  return new Promise<Uint8Array>((resolve, reject) => {
+    const get = url.startsWith('https://') ? https.get : url.startsWith('http://') ? http.get : undefined;
+    if (!get) {
+      reject(new Error(`not an http URL: ${url}`));
+      return;
+    }
+    const req = get(url, (res) => {
+      const status = res.statusCode ?? 0;
+      if (status >= 300 && status < 400 && res.headers.location && redirects > 0) {
+        res.resume();
+        fetchCrlOverHttp(new URL(res.headers.location, url).toString(), redirects - 1).then(resolve, reject);
+        return;
+      }
+      if (status !== 200) {
+        res.resume();
+        reject(new Error(`HTTP ${status}`));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > CRL_MAX_BYTES) {
+          req.destroy(new Error(`larger than ${CRL_MAX_BYTES} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on('end', () => resolve(new Uint8Array(Buffer.concat(chunks))));
+      res.on('error', reject);
+    });
+    const timer = setTimeout(() => req.destroy(new Error(`timed out after ${CRL_FETCH_TIMEOUT_MS} ms`)), CRL_FETCH_TIMEOUT_MS);
+    timer.unref();
+    req.on('close', () => clearTimeout(timer));
+    req.on('error', reject);
+  });
+}
+
 /** {@link LiveServices} over the AWS SDK v3. */
 export function sdkServices(options: SdkServicesOptions = {}): LiveServices {
   const config = (region?: string) => ({
@@ -81,6 +131,7 @@ export function sdkServices(options: SdkServicesOptions = {}): LiveServices {
   });
 
   return {
+    fetchCrl: (url: string) => fetchCrlOverHttp(url),
     async stackResources(stackName: string): Promise<StackResource[]> {
       const { m, client } = await cfn();
       const resources: StackResource[] = [];
