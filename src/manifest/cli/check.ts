@@ -399,13 +399,14 @@ interface ParsedArgs {
   readonly format: 'table' | 'json';
 }
 
-class UsageError extends Error {}
+/** A command line the CLI cannot take: printed with the usage, exit code 2. */
+export class UsageError extends Error {}
 
-function parseCheckArgs(args: string[]): ParsedArgs {
-  const directories: string[] = [];
-  let minDays = DEFAULT_MIN_DAYS;
-  let format: 'table' | 'json' = 'table';
-  let requireAll = false;
+/**
+ * Walks `args`, giving `visit` each argument with its option name and a reader of its value
+ * (`--name value` and `--name=value` alike). `visit` returns `'stop'` to end the walk.
+ */
+export function forEachArg(args: string[], visit: (arg: string, name: string, value: () => string, index: number) => 'stop' | void): void {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -415,29 +416,50 @@ function parseCheckArgs(args: string[]): ParsedArgs {
       if (i + 1 >= args.length) throw new UsageError(`${name} needs a value`);
       return args[++i];
     };
+    if (visit(arg, name, value, i) === 'stop') {
+      return;
+    }
+  }
+}
+
+/** `--min-days`: a whole number of days. */
+export function parseMinDays(text: string): number {
+  if (!/^\d+$/.test(text)) {
+    throw new UsageError(`--min-days must be a whole number of days (0 or more), got '${text}'`);
+  }
+  return Number(text);
+}
+
+/** `--format`: table or json. */
+export function parseFormat(text: string): 'table' | 'json' {
+  if (text !== 'table' && text !== 'json') {
+    throw new UsageError(`--format must be table or json, got '${text}'`);
+  }
+  return text;
+}
+
+function parseCheckArgs(args: string[]): ParsedArgs {
+  const directories: string[] = [];
+  let minDays = DEFAULT_MIN_DAYS;
+  let format: 'table' | 'json' = 'table';
+  let requireAll = false;
+  forEachArg(args, (arg, name, value, i) => {
     if (name === '--min-days') {
-      const text = value();
-      if (!/^\d+$/.test(text)) {
-        throw new UsageError(`--min-days must be a whole number of days (0 or more), got '${text}'`);
-      }
-      minDays = Number(text);
+      minDays = parseMinDays(value());
     } else if (arg === '--require-all') {
       requireAll = true;
     } else if (name === '--format') {
-      const text = value();
-      if (text !== 'table' && text !== 'json') {
-        throw new UsageError(`--format must be table or json, got '${text}'`);
-      }
-      format = text;
+      format = parseFormat(value());
     } else if (arg === '--') {
       directories.push(...args.slice(i + 1));
-      break;
+      return 'stop';
     } else if (arg.startsWith('-') && arg !== '-') {
       throw new UsageError(`unknown option ${name}`);
     } else {
       directories.push(arg);
     }
-  }
+    return undefined;
+  });
   if (directories.length === 0) {
     throw new UsageError('give the cloud assembly directory to check, e.g. cdk.out');
   }

@@ -20,7 +20,7 @@
  * small; main.ts hands `check --live` to it.
  */
 import { verify as cryptoVerify, X509Certificate } from 'node:crypto';
-import { CliIo, DEFAULT_MIN_DAYS, EXIT_HEALTHY, EXIT_OFFENDERS, EXIT_USAGE, table } from './check';
+import { CliIo, DEFAULT_MIN_DAYS, EXIT_HEALTHY, EXIT_OFFENDERS, EXIT_USAGE, forEachArg, parseFormat, parseMinDays, table, UsageError } from './check';
 import {
   CertificateCheckError,
   CertificateSummary,
@@ -652,8 +652,6 @@ export interface LiveArgs {
   readonly format: 'table' | 'json';
 }
 
-class LiveUsageError extends Error {}
-
 /** Parses `check --live ...` arguments (`check` already removed). */
 export function parseLiveArgs(args: string[]): LiveArgs {
   let stackName: string | undefined;
@@ -661,17 +659,9 @@ export function parseLiveArgs(args: string[]): LiveArgs {
   let endpointUrl: string | undefined;
   let minDays = DEFAULT_MIN_DAYS;
   let format: 'table' | 'json' = 'table';
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const name = eq >= 0 ? arg.slice(0, eq) : arg;
-    const value = (): string => {
-      if (eq >= 0) return arg.slice(eq + 1);
-      if (i + 1 >= args.length) throw new LiveUsageError(`${name} needs a value`);
-      return args[++i];
-    };
+  forEachArg(args, (arg, name, value) => {
     if (arg === '--live') {
-      continue;
+      return;
     } else if (name === '--stack') {
       stackName = value();
     } else if (name === '--region') {
@@ -679,25 +669,17 @@ export function parseLiveArgs(args: string[]): LiveArgs {
     } else if (name === '--endpoint-url') {
       endpointUrl = value();
     } else if (name === '--min-days') {
-      const text = value();
-      if (!/^\d+$/.test(text)) {
-        throw new LiveUsageError(`--min-days must be a whole number of days (0 or more), got '${text}'`);
-      }
-      minDays = Number(text);
+      minDays = parseMinDays(value());
     } else if (name === '--format') {
-      const text = value();
-      if (text !== 'table' && text !== 'json') {
-        throw new LiveUsageError(`--format must be table or json, got '${text}'`);
-      }
-      format = text;
+      format = parseFormat(value());
     } else if (name === '--require-all') {
-      throw new LiveUsageError('--require-all applies to a cloud assembly; --live reads every certificate it finds');
+      throw new UsageError('--require-all applies to a cloud assembly; --live reads every certificate it finds');
     } else {
-      throw new LiveUsageError(arg.startsWith('-') ? `unknown option ${name}` : `--live reads a deployed stack, not a directory ('${arg}'); give --stack NAME`);
+      throw new UsageError(arg.startsWith('-') ? `unknown option ${name}` : `--live reads a deployed stack, not a directory ('${arg}'); give --stack NAME`);
     }
-  }
+  });
   if (!stackName) {
-    throw new LiveUsageError('give the deployed stack to check: --stack NAME');
+    throw new UsageError('give the deployed stack to check: --stack NAME');
   }
   return { stackName, region, endpointUrl, minDays, format };
 }
@@ -715,7 +697,7 @@ export async function runLiveCli(argv: string[], io: CliIo, services: LiveServic
   try {
     args = parseLiveArgs(argv);
   } catch (e) {
-    if (e instanceof LiveUsageError) {
+    if (e instanceof UsageError) {
       io.stderr(`cdk-certificates check --live: ${e.message}\n\n${LIVE_USAGE}`);
       return EXIT_USAGE;
     }
